@@ -1,0 +1,101 @@
+"""The GraphQL schema: every bounded context contributes its Query and Mutation types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.tools import merge_types
+
+from app.api.graphql import errors as gql_errors
+from app.domain.shared.errors import DomainError
+
+
+@strawberry.type
+class BaseQuery:
+    node: relay.Node | None = relay.node(
+        description="Any record by global id, if it exists and is in your scope."
+    )
+
+    @strawberry.field(description="API version of this server.")
+    def api_version(self) -> str:
+        return "1"
+
+
+def _query_types() -> tuple[type, ...]:
+    # Context modules are imported here (not at module import) to keep import order simple.
+    from app.api.graphql import contexts
+
+    return (BaseQuery, *contexts.QUERIES)
+
+
+def _mutation_types() -> tuple[type, ...]:
+    from app.api.graphql import contexts
+
+    return tuple(contexts.MUTATIONS)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Domain errors are meant for the client; anything else is masked."""
+    return not isinstance(error.original_error, DomainError)
+
+
+class DomainErrorCodes(SchemaExtension):
+    """Put the stable domain error code into `extensions.code` of GraphQL errors."""
+
+    def on_operation(self) -> Any:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        ctx = self.execution_context.context
+        lang = getattr(ctx, "lang", "zh")
+        for err in result.errors or []:
+            original = err.original_error
+            if isinstance(original, DomainError):
+                err.message = original.message(lang)
+                err.extensions = {**(err.extensions or {}), "code": original.code}
+
+
+def build_schema(
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 2000,
+    introspection: bool = True,
+) -> strawberry.Schema:
+    query = merge_types("Query", _query_types())
+    mutations = _mutation_types()
+    mutation = merge_types("Mutation", mutations) if mutations else None
+    # Factories, so each request gets fresh extension instances.
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        DomainErrorCodes,
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        extensions=extensions,
+        types=[
+            gql_errors.NotFound,
+            gql_errors.NotAllowed,
+            gql_errors.InvalidInput,
+            gql_errors.Conflict,
+            gql_errors.RateLimited,
+        ],
+    )

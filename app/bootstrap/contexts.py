@@ -1,0 +1,10 @@
+"""The list of context wirings, in dependency order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.api.container import Services
+from app.bootstrap.platform import Platform
+
+WIRINGS: list[Callable[[Services, Platform], None]] = []

@@ -1,0 +1,18 @@
+"""Domain events: raised by use cases, written to the outbox in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    event_type: str  # e.g. "volunteer.status_changed"
+    aggregate_type: str  # e.g. "volunteer"
+    aggregate_id: uuid.UUID
+    occurred_at: datetime
+    # Thin payload: ids and codes only, never personal data (it may leave the system).
+    payload: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,90 @@
+"""Who is asking: the Scope every use case and repository receives.
+
+Authorisation data comes from the database (loaded per request), never from the token.
+Records are scoped by the station (派出所) they were routed to; district roles see every
+station of their district plus records that fell outside every station (district queue).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    VOLUNTEER = "volunteer"
+    TEAM_LEADER = "team_leader"
+    OFFICER = "officer"
+    STATION_ADMIN = "station_admin"
+    DISTRICT_ADMIN = "district_admin"
+    AUDITOR = "auditor"
+
+
+STAFF_ROLES = frozenset({Role.OFFICER, Role.STATION_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR})
+# Roles allowed to change data of the units they are bound to.
+WRITING_STAFF_ROLES = frozenset({Role.OFFICER, Role.STATION_ADMIN, Role.DISTRICT_ADMIN})
+OFFICER_ROLE_NAMES = ("officer", "station_admin", "district_admin", "auditor")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    account_id: uuid.UUID
+    roles: frozenset[Role]
+    # Stations whose records this caller may see (own station, or all of a district).
+    station_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    # Districts whose district-level records (outside every station) this caller may see.
+    district_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    # The organisation units the caller's roles are bound to (as granted).
+    unit_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    volunteer_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    request_id: str | None = None
+    # Operator commands (CLI) act for the whole installation; never set for a request.
+    unrestricted: bool = False
+
+    def has(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    @property
+    def can_write_org_data(self) -> bool:
+        return bool(self.roles & WRITING_STAFF_ROLES)
+
+    @property
+    def primary_role(self) -> str:
+        for role in (
+            Role.DISTRICT_ADMIN,
+            Role.STATION_ADMIN,
+            Role.OFFICER,
+            Role.AUDITOR,
+            Role.TEAM_LEADER,
+            Role.VOLUNTEER,
+            Role.RESIDENT,
+        ):
+            if role in self.roles:
+                return role.value
+        return "system" if self.unrestricted else "anonymous"
+
+    def sees_station(self, station_id: uuid.UUID | None, district_id: uuid.UUID | None) -> bool:
+        """Python twin of the SQL scope filter, for records already in memory."""
+        if self.unrestricted:
+            return True
+        if station_id is not None:
+            return station_id in self.station_ids
+        return district_id is not None and district_id in self.district_ids
+
+
+SYSTEM_ACCOUNT_ID = uuid.UUID("00000000-0000-7000-8000-000000000000")
+
+
+def system_scope(request_id: str | None = None) -> Scope:
+    """The scope of operator commands (CLI imports, seeding): no jurisdiction limits apply
+    because the caller is the machine's operator; every write is still audited."""
+    return Scope(
+        account_id=SYSTEM_ACCOUNT_ID, roles=frozenset(), request_id=request_id, unrestricted=True
+    )

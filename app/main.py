@@ -1,0 +1,102 @@
+"""Composition root: ``create_app(settings)`` wires adapters to ports. Nothing happens at
+import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from app.api.container import Services
+from app.api.context import request_id_middleware
+from app.api.errors import install_error_handlers
+from app.api.graphql.context import GraphQLContext
+from app.api.graphql.schema import build_schema
+from app.api.health import router as health_router
+from app.api.observability import observe_middleware
+from app.api.rest.routes import ROUTERS
+from app.bootstrap import wiring
+from app.bootstrap.platform import Platform, build_platform, wire_platform
+from app.domain.shared.clock import Clock
+from app.settings import Settings
+
+API_DESCRIPTION = """Shouwang (守望): community-safety volunteer platform.
+
+Errors are RFC 9457 problem details. Send `Accept-Language: en` for English texts."""
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    platform = build_platform(settings, clock)
+    services = Services()
+    wire_platform(services, platform)
+    wiring.wire_contexts(services, platform)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await platform.aclose()
+
+    app = FastAPI(
+        title="Shouwang API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if not settings.is_production else None,
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.trusted_proxies = tuple(settings.trusted_proxies)
+    install_error_handlers(app)
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=[
+            "ETag",
+            "Location",
+            "Retry-After",
+            "RateLimit",
+            "RateLimit-Policy",
+            "X-Request-ID",
+        ],
+    )
+    app.middleware("http")(observe_middleware)
+    app.middleware("http")(request_id_middleware)
+
+    app.include_router(health_router)
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api/v1")
+
+    schema = build_schema(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+        introspection=not settings.is_production,
+    )
+    graphql_app: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+        schema,
+        path="/graphql",
+        graphql_ide="graphiql" if settings.graphiql else None,
+        context_getter=_context_getter(services),
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        allow_queries_via_get=False,
+    )
+    app.include_router(graphql_app, include_in_schema=False)
+    return app
+
+
+def _context_getter(services: Services) -> Callable[[], GraphQLContext]:
+    def get_context() -> GraphQLContext:
+        return GraphQLContext(services)
+
+    return get_context
+
+
+def platform_of(app: FastAPI) -> Platform:
+    return app.state.services.get(Platform)  # type: ignore[no-any-return]

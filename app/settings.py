@@ -1,0 +1,132 @@
+"""Settings from the environment (prefix ``SHOUWANG_``), with safe development defaults.
+
+``SHOUWANG_ENV=production`` refuses to start with development adapters, default secrets,
+GraphiQL or open CORS.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only secrets: fixed so local runs and tests are reproducible; production
+# refuses them.
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
+DEV_ENCRYPTION_KEYS = "dev1:ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE="
+DEV_BLIND_INDEX_KEY = "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LTMyYnl0ZXMhIQ=="
+
+
+class Env(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SmsAdapter(StrEnum):
+    DEV = "dev"
+    TENCENT = "tencent"
+
+
+class WeChatAdapter(StrEnum):
+    DEV = "dev"
+    MINIPROGRAM = "miniprogram"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SHOUWANG_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
+
+    env: Env = Env.DEVELOPMENT
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/shouwang"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Tokens
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_issuer: str = "shouwang"
+    jwt_audience: str = "shouwang-api"
+    access_token_ttl_seconds: int = Field(default=600, ge=60, le=900)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=180)
+
+    # Personal data protection: "keyid:base64key,..." (first is active), HMAC key base64.
+    encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEYS)
+    blind_index_key: SecretStr = SecretStr(DEV_BLIND_INDEX_KEY)
+
+    # SMS
+    sms_adapter: SmsAdapter = SmsAdapter.DEV
+    sms_dev_outbox: Path = Path(".local/sms-outbox.jsonl")
+    tencent_sms_secret_id: str = ""
+    tencent_sms_secret_key: SecretStr = SecretStr("")
+    tencent_sms_sdk_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_sms_template_id: str = ""
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
+
+    # WeChat mini-program
+    wechat_adapter: WeChatAdapter = WeChatAdapter.DEV
+    wechat_appid: str = ""
+    wechat_secret: SecretStr = SecretStr("")
+    wechat_base_url: str = "https://api.weixin.qq.com"
+
+    # HTTP surface
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    graphiql: bool = True
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 2000
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    # Idempotency keys live at least 24 hours (CONVENTIONS.md).
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
+    privacy_notice_version: str = "2026-11"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == Env.PRODUCTION
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if not self.is_production:
+            return self
+        problems: list[str] = []
+        if self.sms_adapter == SmsAdapter.DEV:
+            problems.append("SHOUWANG_SMS_ADAPTER=dev is a development adapter")
+        if self.wechat_adapter == WeChatAdapter.DEV:
+            problems.append("SHOUWANG_WECHAT_ADAPTER=dev is a development adapter")
+        if (
+            self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
+            or len(self.jwt_secret.get_secret_value()) < 32
+        ):
+            problems.append("SHOUWANG_JWT_SECRET must be set to a random value of 32+ chars")
+        if self.encryption_keys.get_secret_value() == DEV_ENCRYPTION_KEYS:
+            problems.append("SHOUWANG_ENCRYPTION_KEYS must be set (not the development key)")
+        if self.blind_index_key.get_secret_value() == DEV_BLIND_INDEX_KEY:
+            problems.append("SHOUWANG_BLIND_INDEX_KEY must be set (not the development key)")
+        if self.graphiql:
+            problems.append("SHOUWANG_GRAPHIQL must be false")
+        if "*" in self.cors_origins:
+            problems.append("SHOUWANG_CORS_ORIGINS must list explicit origins, not '*'")
+        if self.sms_adapter == SmsAdapter.TENCENT and not (
+            self.tencent_sms_secret_id and self.tencent_sms_secret_key.get_secret_value()
+        ):
+            problems.append("Tencent SMS credentials are missing")
+        if self.wechat_adapter == WeChatAdapter.MINIPROGRAM and not (
+            self.wechat_appid and self.wechat_secret.get_secret_value()
+        ):
+            problems.append("WeChat appid/secret are missing")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import httpx
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    r = await client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok"}
+    assert r.headers["x-request-id"]
+
+
+async def test_readyz_reports_database_and_migration_head(client: httpx.AsyncClient) -> None:
+    r = await client.get("/readyz")
+    assert r.status_code == 200, r.text
+    assert r.json()["migrations_current"] is True
+
+
+async def test_metrics_exposes_request_counters(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz")
+    r = await client.get("/metrics")
+    assert r.status_code == 200
+    assert "shouwang_http_requests_total" in r.text
+
+
+async def test_unknown_route_is_a_problem_document(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/nope", headers={"Accept-Language": "en"})
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["status"] == 404
+    assert body["code"] == "route.not_found"
+    assert body["title"] == "Not found"
+
+
+async def test_request_id_is_echoed_when_well_formed(client: httpx.AsyncClient) -> None:
+    r = await client.get("/healthz", headers={"X-Request-ID": "req-12345678"})
+    assert r.headers["x-request-id"] == "req-12345678"
+    r = await client.get("/healthz", headers={"X-Request-ID": "bad id!"})
+    assert r.headers["x-request-id"] != "bad id!"
