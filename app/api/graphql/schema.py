@@ -21,22 +21,26 @@ from app.api.graphql import errors as gql_errors
 from app.domain.shared.errors import DomainError
 
 
-@strawberry.type
-class BaseQuery:
-    node: relay.Node | None = relay.node(
-        description="Any record by global id, if it exists and is in your scope."
-    )
+def _base_query() -> type:
+    # Built per schema: Strawberry's relay node field is bound to the schema that uses it.
+    @strawberry.type
+    class BaseQuery:
+        node: relay.Node | None = relay.node(
+            description="Any record by global id, if it exists and is in your scope."
+        )
 
-    @strawberry.field(description="API version of this server.")
-    def api_version(self) -> str:
-        return "1"
+        @strawberry.field(description="API version of this server.")
+        def api_version(self) -> str:
+            return "1"
+
+    return BaseQuery
 
 
 def _query_types() -> tuple[type, ...]:
     # Context modules are imported here (not at module import) to keep import order simple.
     from app.api.graphql import contexts
 
-    return (BaseQuery, *contexts.QUERIES)
+    return (_base_query(), *contexts.QUERIES)
 
 
 def _mutation_types() -> tuple[type, ...]:
@@ -46,8 +50,10 @@ def _mutation_types() -> tuple[type, ...]:
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    """Domain errors are meant for the client; anything else is masked."""
-    return not isinstance(error.original_error, DomainError)
+    """Validation errors and domain errors are meant for the client; any other exception
+    raised while resolving is masked."""
+    original = error.original_error
+    return original is not None and not isinstance(original, DomainError)
 
 
 class DomainErrorCodes(SchemaExtension):
