@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
+from unit.test_settings import SAFE_PRODUCTION
 
 from app.main import create_app
 from app.settings import Settings
-from unit.test_settings import SAFE_PRODUCTION
 
 
 async def _gql(client: httpx.AsyncClient, query: str) -> dict[str, object]:

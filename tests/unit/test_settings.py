@@ -38,8 +38,14 @@ def test_safe_production_settings_start() -> None:
         ({"sms_adapter": "dev"}, "SMS_ADAPTER=dev"),
         ({"wechat_adapter": "dev"}, "WECHAT_ADAPTER=dev"),
         ({"jwt_secret": "dev-only-jwt-secret-change-me-0123456789abcdef"}, "JWT_SECRET"),
-        ({"encryption_keys": "dev1:ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE="}, "ENCRYPTION_KEYS"),
-        ({"blind_index_key": "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LTMyYnl0ZXMhIQ=="}, "BLIND_INDEX_KEY"),
+        (
+            {"encryption_keys": "dev1:ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE="},
+            "ENCRYPTION_KEYS",
+        ),
+        (
+            {"blind_index_key": "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LTMyYnl0ZXMhIQ=="},
+            "BLIND_INDEX_KEY",
+        ),
         ({"graphiql": True}, "GRAPHIQL"),
         ({"cors_origins": ["*"]}, "CORS_ORIGINS"),
     ],

@@ -4,4 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.rest import (
+    auth,
+    badges,
+    locate,
+    me,
+    officers,
+    org_units,
+    teams,
+    training,
+    volunteers,
+    watch_points,
+)
+
 ROUTERS: list[APIRouter] = []
+ROUTERS += [org_units.router, watch_points.router, locate.router]
+ROUTERS += [auth.router, officers.router]
+ROUTERS += [volunteers.router, teams.router, training.router, badges.router, me.router]

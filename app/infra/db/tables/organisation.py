@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geography, Geometry
 from sqlalchemy.dialects.postgresql import UUID
 
 from app.infra.db.metadata import (
@@ -38,4 +38,30 @@ org_units = sa.Table(
     sa.Index("ix_org_units_boundary", "boundary", postgresql_using="gist"),
     sa.Index(None, "parent_id"),
     sa.Index(None, "level", "station_id"),
+)
+
+# 守望点: a watched place with a geofence and a printable QR code, routed to the station,
+# community and grid covering its location when created or moved.
+watch_points = sa.Table(
+    "watch_points",
+    metadata,
+    id_column(),
+    sa.Column("code", sa.Text, nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("location", Geography("POINT", srid=4326, spatial_index=False), nullable=False),
+    sa.Column("radius_m", sa.Integer, nullable=False),
+    sa.Column("district_id", UUID(as_uuid=True), sa.ForeignKey("org_units.id"), nullable=False),
+    sa.Column("station_id", UUID(as_uuid=True), sa.ForeignKey("org_units.id"), nullable=False),
+    sa.Column("community_id", UUID(as_uuid=True), sa.ForeignKey("org_units.id")),
+    sa.Column("grid_id", UUID(as_uuid=True), sa.ForeignKey("org_units.id")),
+    sa.Column("qr_token", sa.Text, nullable=False, unique=True),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_by", UUID(as_uuid=True)),
+    version_column(),
+    created_at_column(),
+    updated_at_column(),
+    sa.CheckConstraint("radius_m BETWEEN 10 AND 2000", name="radius_m"),
+    sa.Index("ix_watch_points_location", "location", postgresql_using="gist"),
+    sa.Index(None, "station_id", "id"),
+    sa.Index(None, "grid_id"),
 )

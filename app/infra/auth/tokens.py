@@ -1,0 +1,83 @@
+"""Access tokens: HS256 JWTs (PyJWT) naming the account (``sub``) and session (``sid``).
+
+Decoding pins the algorithm list, issuer and audience and requires every claim we issue.
+Times are checked against the injected clock (not the machine's), with a small leeway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from app.domain.identity.errors import AccessTokenInvalid
+from app.domain.identity.ports import AccessClaims
+
+ALGORITHM = "HS256"
+LEEWAY = timedelta(seconds=10)
+_REQUIRED = ["iss", "aud", "sub", "exp", "iat", "jti", "sid"]
+MAX_TTL_SECONDS = 900
+
+
+class JwtAccessTokens:
+    def __init__(self, *, secret: str, issuer: str, audience: str, ttl_seconds: int) -> None:
+        if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
+            raise ValueError("access tokens live at most 15 minutes")
+        if len(secret) < 32:
+            raise ValueError("the JWT secret must have at least 32 characters")
+        self._secret = secret
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = ttl_seconds
+
+    def __repr__(self) -> str:  # keep the secret out of tracebacks
+        return f"JwtAccessTokens(issuer={self._issuer!r}, audience={self._audience!r})"
+
+    @property
+    def ttl_seconds(self) -> int:
+        return self._ttl
+
+    def issue(self, account_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> str:
+        issued = int(now.timestamp())
+        claims = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": str(account_id),
+            "sid": str(session_id),
+            "jti": uuid.uuid4().hex,
+            "iat": issued,
+            "exp": issued + self._ttl,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def decode(self, token: str, now: datetime) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                # Times are checked below against the injected clock.
+                options={
+                    "require": _REQUIRED,
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
+            expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+            issued = datetime.fromtimestamp(int(claims["iat"]), UTC)
+            account_id = uuid.UUID(str(claims["sub"]))
+            session_id = uuid.UUID(str(claims["sid"]))
+            token_id = str(claims["jti"])
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
+            raise AccessTokenInvalid() from None
+        if now >= expires + LEEWAY or issued > now + LEEWAY:
+            raise AccessTokenInvalid()
+        if expires - issued > timedelta(seconds=MAX_TTL_SECONDS):
+            raise AccessTokenInvalid()
+        return AccessClaims(
+            account_id=account_id, session_id=session_id, token_id=token_id, expires_at=expires
+        )
