@@ -29,7 +29,9 @@ def _rect(west: float, south: float, east: float, north: float) -> dict[str, Any
     return {"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]}
 
 
-def _feature(level: str, code: str, name: str, parent: str | None, geom: dict[str, Any]) -> dict[str, Any]:
+def _feature(
+    level: str, code: str, name: str, parent: str | None, geom: dict[str, Any]
+) -> dict[str, Any]:
     props: dict[str, Any] = {"level": level, "code": code, "name": name}
     if parent is not None:
         props["parent_code"] = parent
@@ -42,7 +44,9 @@ def station_code(suffix: str) -> str:
 
 def jurisdictions() -> dict[str, Any]:
     features = [
-        _feature("district", DISTRICT_CODE, DISTRICT_NAME, None, _rect(119.80, 31.60, 120.10, 31.80))
+        _feature(
+            "district", DISTRICT_CODE, DISTRICT_NAME, None, _rect(119.80, 31.60, 120.10, 31.80)
+        )
     ]
     for suffix, name, (w, s, e, n), communities in STATIONS:
         scode = station_code(suffix)
@@ -56,7 +60,10 @@ def jurisdictions() -> dict[str, Any]:
             for gi, (gs, gn) in enumerate(((s, mid), (mid, n))):
                 features.append(
                     _feature(
-                        "grid", f"{ccode}-G{gi + 1}", f"{cname}{GRID_ORDINALS[gi]}", ccode,
+                        "grid",
+                        f"{ccode}-G{gi + 1}",
+                        f"{cname}{GRID_ORDINALS[gi]}",
+                        ccode,
                         _rect(cw, gs, ce, gn),
                     )
                 )
@@ -97,15 +104,58 @@ TEAMS = [
 ]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超",
-         "秀英", "建华", "志强", "桂兰", "海燕", "晓东", "丽华", "国强", "红梅", "春生", "玉兰"]
-SOURCES = ["party_member", "security_guard", "public_order_activist", "five_elders",
-           "delivery_rider", "ride_hailing_driver", "property_staff", "other"]
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "建华",
+    "志强",
+    "桂兰",
+    "海燕",
+    "晓东",
+    "丽华",
+    "国强",
+    "红梅",
+    "春生",
+    "玉兰",
+]
+SOURCES = [
+    "party_member",
+    "security_guard",
+    "public_order_activist",
+    "five_elders",
+    "delivery_rider",
+    "ride_hailing_driver",
+    "property_staff",
+    "other",
+]
 ROLES = ["security", "informant", "mediator", "publicity"]
 SKILLS = [["first_aid"], ["fire"], ["first_aid", "swimming"], ["language:英语"], [], ["driving"]]
 # Lifecycle states the demo volunteers end in, in order of how many there are.
-STATE_PLAN = ["active"] * 14 + ["applied"] * 5 + ["vetted"] * 3 + ["training"] * 3 + \
-    ["probation"] * 3 + ["rejected"] * 2 + ["suspended"] * 2 + ["retired"] * 2 + ["expelled"]
+STATE_PLAN = (
+    ["active"] * 14
+    + ["applied"] * 5
+    + ["vetted"] * 3
+    + ["training"] * 3
+    + ["probation"] * 3
+    + ["rejected"] * 2
+    + ["suspended"] * 2
+    + ["retired"] * 2
+    + ["expelled"]
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +194,10 @@ def volunteers() -> list[DemoVolunteer]:
                 source_category=SOURCES[i % len(SOURCES)],
                 roles=[ROLES[i % len(ROLES)]],
                 skills=SKILLS[i % len(SKILLS)],
-                address=f"江苏省常州市武进区{station_name[:-3]}某小区{(i % 30) + 1}幢{(i % 6) + 1}0{(i % 4) + 1}室",
+                address=(
+                    f"江苏省常州市武进区{station_name[:-3]}某小区"
+                    f"{(i % 30) + 1}幢{(i % 6) + 1}0{(i % 4) + 1}室"
+                ),
             )
         )
     return out

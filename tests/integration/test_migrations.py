@@ -38,6 +38,7 @@ async def _versions(url: str) -> set[str]:
     engine = make_engine(url, pool_size=1)
     try:
         async with engine.connect() as conn:
+
             def current(sync_conn):  # type: ignore[no-untyped-def]
                 return set(MigrationContext.configure(sync_conn).get_current_heads())
 
@@ -50,12 +51,13 @@ async def _diff(url: str) -> list[object]:
     engine = make_engine(url, pool_size=1)
     try:
         async with engine.connect() as conn:
+
             def diff(sync_conn):  # type: ignore[no-untyped-def]
                 ctx = MigrationContext.configure(
                     sync_conn,
                     opts={
-                        "include_object": lambda o, n, t, r, c: not (
-                            t == "table" and r and c is None
+                        "include_object": lambda o, n, t, r, c: (
+                            not (t == "table" and r and c is None)
                         )
                     },
                 )
@@ -73,6 +75,23 @@ async def test_up_down_up(scratch_url: str) -> None:
     assert await _versions(scratch_url) == set()
     await asyncio.to_thread(run_migrations, scratch_url, "heads")
     assert await _versions(scratch_url) == head_revisions()
+
+
+async def test_stairway_each_revision_steps_down_and_up(scratch_url: str) -> None:
+    """Walk every revision one step down and back up, so each downgrade is exercised on
+    the schema its own upgrade produced."""
+    from alembic.script import ScriptDirectory
+
+    from app.infra.db.health import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions = [r.revision for r in script.walk_revisions("base", "heads")]
+    revisions.reverse()  # base first
+    for rev in revisions:
+        await asyncio.to_thread(run_migrations, scratch_url, rev)
+        await asyncio.to_thread(downgrade, scratch_url, "-1")
+        await asyncio.to_thread(run_migrations, scratch_url, rev)
+        assert await _versions(scratch_url) == {rev}
 
 
 async def test_models_match_migrations(scratch_url: str) -> None:

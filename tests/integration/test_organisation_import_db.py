@@ -3,19 +3,15 @@ service; the migration of this context up and down."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support.org import collection, feature, import_collection, square
 
 from app.bootstrap.commands import import_jurisdictions
-from app.bootstrap.database import drop_database, ensure_database, run_migrations
-from app.infra.db.health import alembic_config
 from app.infra.db.tables.organisation import org_units
 from app.infra.db.tables.platform import audit_log
 from app.settings import Settings
@@ -157,44 +153,3 @@ async def test_level_and_parent_stay_put(session_factory: async_sessionmaker[Asy
         f"{p}-D exists as a district; its level cannot change to station",
         f"{p}-S belongs to {p}-D; its parent cannot change to {p}-D2",
     ]
-
-
-def test_migration_0003_downgrades_and_upgrades_cleanly(database_url: str) -> None:
-    url = database_url.rsplit("/", 1)[0] + f"/scratch_org_{uuid.uuid4().hex[:8]}"
-
-    async def exists() -> bool:
-        import asyncpg
-
-        conn = await asyncpg.connect(url.replace("+asyncpg", ""))
-        try:
-            return bool(await conn.fetchval("SELECT to_regclass('watch_points') IS NOT NULL"))
-        finally:
-            await conn.close()
-
-    asyncio.run(ensure_database(url))
-    try:
-        run_migrations(url, "heads")
-        assert asyncio.run(exists())
-        command.downgrade(alembic_config(url), "0003@-1")
-        assert not asyncio.run(exists())
-        run_migrations(url, "heads")
-        assert asyncio.run(exists())
-    finally:
-        asyncio.run(drop_database(url))
-
-
-def test_the_shouwang_command(database_url: str) -> None:
-    from typer.testing import CliRunner
-
-    from app.cli import cli
-
-    result = CliRunner().invoke(
-        cli,
-        ["import-jurisdictions", str(SAMPLE)],
-        env={"SHOUWANG_DATABASE_URL": database_url, "SHOUWANG_LOG_JSON": "false"},
-    )
-    assert result.exit_code == 0, result.output
-    assert "Rows: 22" in result.output
-    assert "accepted: 9" in result.output
-    assert "rejected: 13" in result.output
-    assert "SAMPLE-BAD-ORPHAN" in result.output

@@ -29,7 +29,11 @@ def _scope() -> Scope:
 
 async def _count(sf: SF, table: sa.Table, where: sa.ColumnElement[bool]) -> int:
     async with sf() as s:
-        return int((await s.execute(sa.select(sa.func.count()).select_from(table).where(where))).scalar_one())
+        return int(
+            (
+                await s.execute(sa.select(sa.func.count()).select_from(table).where(where))
+            ).scalar_one()
+        )
 
 
 async def test_commit_writes_change_event_and_audit_together(session_factory: SF) -> None:
@@ -46,13 +50,16 @@ async def test_commit_writes_change_event_and_audit_together(session_factory: SF
     assert await _count(session_factory, outbox, outbox.c.aggregate_id == account_id) == 1
     assert await _count(session_factory, audit_log, audit_log.c.record_id == account_id) == 1
     async with session_factory() as s:
-        row = (await s.execute(sa.select(audit_log).where(audit_log.c.record_id == account_id))).one()
-    assert row.actor_role == "officer" and row.request_id == "req-test-1"
+        row = (
+            await s.execute(sa.select(audit_log).where(audit_log.c.record_id == account_id))
+        ).one()
+    assert row.actor_role == "officer"
+    assert row.request_id == "req-test-1"
 
 
 async def test_without_commit_nothing_is_written(session_factory: SF) -> None:
     account_id = new_id()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError):  # noqa: PT012 - the failure happens mid unit of work
         async with SqlUnitOfWork(session_factory, _scope()) as uow:
             await uow.session.execute(sa.insert(accounts).values(id=account_id, kind="resident"))
             uow.add_event(DomainEvent("account.created", "account", account_id, datetime.now(UTC)))
@@ -83,18 +90,26 @@ async def test_idempotency_store_semantics(session_factory: SF) -> None:
     principal, key, now = f"acct:{uuid.uuid4()}", "key-1", datetime.now(UTC)
     first = await store.begin(principal, key, "POST /x", b"h1", now)
     assert first.outcome == BeginOutcome.STARTED
-    assert (await store.begin(principal, key, "POST /x", b"h1", now)).outcome == BeginOutcome.IN_FLIGHT
-    assert (await store.begin(principal, key, "POST /x", b"h2", now)).outcome == BeginOutcome.MISMATCH
+    assert (
+        await store.begin(principal, key, "POST /x", b"h1", now)
+    ).outcome == BeginOutcome.IN_FLIGHT
+    assert (
+        await store.begin(principal, key, "POST /x", b"h2", now)
+    ).outcome == BeginOutcome.MISMATCH
     await store.complete(principal, key, StoredResponse(201, {"location": "/x/1"}, b'{"id":1}'))
     replay = await store.begin(principal, key, "POST /x", b"h1", now)
-    assert replay.outcome == BeginOutcome.REPLAY and replay.response is not None
-    assert replay.response.status == 201 and replay.response.body == b'{"id":1}'
+    assert replay.outcome == BeginOutcome.REPLAY
+    assert replay.response is not None
+    assert replay.response.status == 201
+    assert replay.response.body == b'{"id":1}'
     # Another caller's identical key is independent.
     other = await store.begin(f"acct:{uuid.uuid4()}", key, "POST /x", b"h1", now)
     assert other.outcome == BeginOutcome.STARTED
     # Keys live 24 hours, then expire and may be reused.
     later = now + timedelta(hours=25)
-    assert (await store.begin(principal, key, "POST /x", b"h3", later)).outcome == BeginOutcome.STARTED
+    assert (
+        await store.begin(principal, key, "POST /x", b"h3", later)
+    ).outcome == BeginOutcome.STARTED
 
 
 async def test_abandoned_in_flight_key_can_be_taken_over(session_factory: SF) -> None:

@@ -23,7 +23,8 @@ SAFE_PRODUCTION = {
 
 def test_development_defaults_are_usable() -> None:
     s = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert s.host == "127.0.0.1" and s.port == 8000
+    assert s.host == "127.0.0.1"
+    assert s.port == 8000
     assert s.database_url.startswith("postgresql+asyncpg://")
 
 
@@ -59,4 +60,5 @@ def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("SHOUWANG_PORT", "9001")
     monkeypatch.setenv("SHOUWANG_SMS_DEV_OUTBOX", "/tmp/x.jsonl")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert s.port == 9001 and str(s.sms_dev_outbox) == "/tmp/x.jsonl"
+    assert s.port == 9001
+    assert str(s.sms_dev_outbox) == "/tmp/x.jsonl"

@@ -149,7 +149,7 @@ class VolunteersQuery:
         )
 
 
-@strawberry.input
+@strawberry.input(name="ConsentInput", description="Consent to the privacy notice version")
 class ConsentInputType:
     notice_version: str
     accepted: bool
