@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -109,7 +110,7 @@ def _print_report(report: ImportReport) -> None:
     if report.rejected:
         table = Table("row", "reason", title="Rejected")
         for row in report.rejected:
-            table.add_row(row.ref, row.reason)
+            table.add_row(escape(row.ref), escape(row.reason))
         console.print(table)
 
 
