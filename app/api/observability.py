@@ -59,8 +59,14 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
 
 
 def _route_template(request: Request) -> str:
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "unmatched"))
+    """The matched route as a template (``/api/v1/volunteers/{volunteer_id}``): path
+    parameter values (ids, badge tokens) never reach logs or metric labels."""
+    if request.scope.get("route") is None:
+        return "unmatched"
+    path = str(request.scope.get("path", ""))
+    for name, value in request.scope.get("path_params", {}).items():
+        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+    return path
 
 
 async def observe_middleware(

@@ -4,8 +4,9 @@ challenges, refresh tokens); outbox delivery joins it in a later issue."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
+
+import structlog
 
 from app.api.container import Services
 from app.bootstrap import wiring
@@ -13,7 +14,7 @@ from app.bootstrap.platform import build_platform, wire_platform
 from app.domain.shared.idempotency import IdempotencyStore
 from app.settings import Settings
 
-log = logging.getLogger("shouwang.worker")
+log = structlog.get_logger("shouwang.worker")
 
 # Housekeeping tasks contributed by contexts: each returns how many rows it removed.
 Housekeeping = Callable[[Services], Awaitable[int]]
@@ -36,7 +37,7 @@ async def run_once(services: Services) -> dict[str, int]:
         try:
             results[name] = await task(services)
         except Exception:  # one failing task must not stop the others
-            log.exception("housekeeping task failed", extra={"task": name})
+            log.exception("housekeeping task failed", task=name)
             results[name] = -1
     return results
 
@@ -52,7 +53,7 @@ async def run_worker(settings: Settings, *, once: bool = False, interval_s: floa
     try:
         while True:
             results = await run_once(services)
-            log.info("housekeeping pass done", extra={"removed": results})
+            log.info("housekeeping pass done", removed=results)
             if once:
                 return
             await asyncio.sleep(interval_s)

@@ -38,3 +38,11 @@ async def test_request_id_is_echoed_when_well_formed(client: httpx.AsyncClient) 
     assert r.headers["x-request-id"] == "req-12345678"
     r = await client.get("/healthz", headers={"X-Request-ID": "bad id!"})
     assert r.headers["x-request-id"] != "bad id!"
+
+
+async def test_metrics_label_routes_by_template_not_raw_values(client: httpx.AsyncClient) -> None:
+    token = "not-a-real-badge-token-abcdef"
+    await client.get(f"/api/v1/badges/{token}")
+    text = (await client.get("/metrics")).text
+    assert 'route="/api/v1/badges/{token}"' in text
+    assert token not in text
