@@ -16,8 +16,8 @@ from app.api.context import request_id_middleware
 from app.api.errors import install_error_handlers
 from app.api.graphql.context import GraphQLContext
 from app.api.graphql.schema import build_schema
-from app.api.input_guard import RejectNulCharacters
 from app.api.health import router as health_router
+from app.api.input_guard import RejectNulCharacters
 from app.api.observability import observe_middleware
 from app.api.rest.routes import ROUTERS
 from app.bootstrap import wiring

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -141,6 +142,39 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+# Driver and database messages quote the offending values (names, phone blind indexes,
+# tokens): log their class and SQLSTATE only.
+_QUOTING_MODULES = ("sqlalchemy", "asyncpg", "psycopg")
+
+
+def safe_trace(exc: BaseException) -> dict[str, Any]:
+    """What an unexpected error may put in the log: the chain of exception types (with
+    messages only for our own and the standard library's), SQLSTATE, and the frames."""
+    chain: list[str] = []
+    sqlstate: str | None = None
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kind = type(current)
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        sqlstate = (
+            sqlstate
+            or getattr(current, "sqlstate", None)
+            or getattr(getattr(current, "orig", None), "sqlstate", None)
+        )
+        if kind.__module__.startswith(_QUOTING_MODULES):
+            chain.append(name)
+        else:
+            chain.append(f"{name}: {str(current)[:200]}")
+        current = current.__cause__ or current.__context__
+    frames = [
+        f"{f.filename}:{f.lineno} in {f.name}"
+        for f in traceback.extract_tb(exc.__traceback__)[-20:]
+    ]
+    return {"error_chain": chain, "sqlstate": sqlstate, "frames": frames}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -170,7 +204,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
+        log.error("unhandled error", extra=safe_trace(exc))
         lang = language(request)
         detail = "服务器内部错误。" if lang == "zh" else "An unexpected error occurred."
         return problem(request, 500, "internal", detail)

@@ -122,6 +122,12 @@ class FakeVolunteers:
                 return copy.deepcopy(v)
         return None
 
+    async def number_taken(self, number: str) -> bool:
+        return any(
+            v.identification is not None and v.identification.number == number
+            for v in self.s.volunteers.values()
+        )
+
     async def update(self, volunteer: Volunteer, *, expected_version: int | None) -> None:
         stored = self.s.volunteers[volunteer.id]
         if stored.version != (expected_version or volunteer.version):
@@ -361,7 +367,7 @@ class FakeNumbers:
     def __init__(self, store: Store) -> None:
         self.s = store
 
-    async def next(self, district_id: uuid.UUID, year: int) -> int:
+    async def next(self, district_id: uuid.UUID, year: int, *, series: str) -> int:
         key = (district_id, year)
         self.s.counters[key] = self.s.counters.get(key, 0) + 1
         return self.s.counters[key]

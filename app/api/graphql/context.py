@@ -3,9 +3,10 @@ WebSocket connection) and DataLoaders built fresh for each request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast
 
+import strawberry
 from fastapi import Request, WebSocket
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
@@ -88,3 +89,29 @@ class GraphQLContext(BaseContext):
         if name not in self._loaders:
             self._loaders[name] = factory()
         return cast(DataLoader[K, V], self._loaders[name])
+
+    def scoped_loader(
+        self, name: str, fetch: Callable[[Scope, list[K]], Awaitable[Mapping[K, V]]]
+    ) -> DataLoader[K, V | None]:
+        """The named loader whose batches are one ``fetch`` in the caller's scope; keys the
+        scope does not show load as None."""
+
+        async def load(keys: list[K]) -> list[V | None]:
+            found = await fetch(await self.scope(), keys)
+            return [found.get(k) for k in keys]
+
+        return self.loader(name, lambda: DataLoader(load_fn=load))
+
+    def scoped_lists_loader(
+        self, name: str, fetch: Callable[[Scope, list[K]], Awaitable[Mapping[K, list[V]]]]
+    ) -> DataLoader[K, list[V]]:
+        """Like ``scoped_loader`` for one-to-many reads: keys without items load as []."""
+
+        async def load(keys: list[K]) -> list[list[V]]:
+            found = await fetch(await self.scope(), keys)
+            return [found.get(k, []) for k in keys]
+
+        return self.loader(name, lambda: DataLoader(load_fn=load))
+
+
+Info = strawberry.Info[GraphQLContext, None]

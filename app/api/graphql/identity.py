@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 
-from app.api.graphql.context import GraphQLContext
+from app.api.graphql.context import Info
 from app.api.graphql.errors import (
     Conflict,
     InvalidInput,
@@ -20,8 +21,8 @@ from app.api.graphql.errors import (
     RateLimited,
     problem_of,
 )
-from app.api.graphql.relay import connection_from_page
-from app.api.rest.common import MAX_PAGE, decode_cursor, encode_cursor
+from app.api.graphql.relay import first_of, keyset_connection, node_uuid, resolve_scoped
+from app.api.pagination import after_id
 from app.domain.identity.errors import AccountNotFound, OfficerNotFound
 from app.domain.identity.model import (
     AccountKind,
@@ -36,12 +37,9 @@ from app.domain.identity.officers import NewOfficer, OfficerService
 from app.domain.identity.services import AccountService, SessionService
 from app.domain.identity.signin import SignInService
 from app.domain.shared.errors import DomainError, Unauthenticated, UpstreamUnavailable
-from app.domain.shared.errors import InvalidInput as InvalidInputError
 from app.domain.shared.errors import NotAllowed as NotAllowedError
 from app.domain.shared.errors import NotFound as NotFoundError
-from app.domain.shared.ids import parse_id
-
-Info = strawberry.Info[GraphQLContext, None]
+from app.domain.shared.scope import Scope
 
 strawberry.enum(AccountKind, name="AccountKind")
 strawberry.enum(AccountStatus, name="AccountStatus")
@@ -83,6 +81,37 @@ def _client(info: Info) -> ClientInfo:
     request = ctx.http_request
     agent = request.headers.get("user-agent") if request is not None else None
     return ClientInfo(ip=ctx.ip, request_id=ctx.request_id, user_agent=agent)
+
+
+# --- per-request loaders: what the caller's scope (possibly none) may see -------------------
+
+
+def _account_loader(info: Info, scope: Scope | None) -> DataLoader[UUID, AccountView | None]:
+    """Only the caller's own account is visible."""
+
+    async def load(keys: list[UUID]) -> list[AccountView | None]:
+        if scope is None or scope.account_id not in keys:
+            return [None] * len(keys)
+        view = await info.context.services.get(AccountService).get_account(scope)
+        return [view if k == scope.account_id else None for k in keys]
+
+    return info.context.loader("identity.own_account", lambda: DataLoader(load_fn=load))
+
+
+def _officer_loader(info: Info, scope: Scope | None) -> DataLoader[UUID, OfficerView | None]:
+    async def load(keys: list[UUID]) -> list[OfficerView | None]:
+        if scope is None:
+            return [None] * len(keys)
+        service = info.context.services.get(OfficerService)
+        out: list[OfficerView | None] = []
+        for key in keys:
+            try:
+                out.append(await service.get_officer(scope, key))
+            except (NotFoundError, NotAllowedError):
+                out.append(None)
+        return out
+
+    return info.context.loader("identity.officers", lambda: DataLoader(load_fn=load))
 
 
 # --- types ------------------------------------------------------------------------------------
@@ -165,19 +194,8 @@ class Account(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Account | None]:
-        scope = await info.context.optional_scope()
-        own: Account | None = None
-        out: list[Account | None] = []
-        for raw in node_ids:
-            node: Account | None = None
-            if scope is not None and parse_id(raw) == scope.account_id:
-                if own is None:
-                    own = cls.of(await info.context.services.get(AccountService).get_account(scope))
-                node = own
-            if node is None and required:
-                raise AccountNotFound()
-            out.append(node)
-        return out
+        loader = _account_loader(info, await info.context.optional_scope())
+        return await resolve_scoped(node_ids, loader, cls.of, AccountNotFound, required)
 
 
 @strawberry.type(description="A police staff account in your jurisdiction.")
@@ -208,21 +226,8 @@ class Officer(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Officer | None]:
-        scope = await info.context.optional_scope()
-        service = info.context.services.get(OfficerService)
-        out: list[Officer | None] = []
-        for raw in node_ids:
-            parsed = parse_id(raw)
-            node: Officer | None = None
-            if scope is not None and parsed is not None:
-                try:
-                    node = cls.of(await service.get_officer(scope, parsed))
-                except (NotFoundError, NotAllowedError):
-                    node = None
-            if node is None and required:
-                raise OfficerNotFound()
-            out.append(node)
-        return out
+        loader = _officer_loader(info, await info.context.optional_scope())
+        return await resolve_scoped(node_ids, loader, cls.of, OfficerNotFound, required)
 
 
 @strawberry.type
@@ -257,23 +262,14 @@ DisableOfficerResult = Annotated[
 ]
 
 
-def _after(cursor: str | None) -> UUID | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    parsed = parse_id(str(values.get("id", "")))
-    if parsed is None:
-        raise InvalidInputError(
-            "The cursor is not valid.", "分页游标无效。", code="pagination.invalid_cursor"
-        )
-    return parsed
-
-
-def _officer_uuid(gid: relay.GlobalID) -> UUID:
-    parsed = parse_id(gid.node_id) if gid.type_name == "Officer" else None
-    if parsed is None:
-        raise OfficerNotFound()
-    return parsed
+async def _sign_in(
+    info: Info, attempt: Callable[[ClientInfo], Awaitable[TokenPair]]
+) -> SignInResult:
+    try:
+        pair = await attempt(_client(info))
+    except DomainError as error:
+        return _problem(error, info.context.lang)  # type: ignore[return-value]
+    return TokenPairType.of(pair)
 
 
 @strawberry.type
@@ -289,11 +285,9 @@ class IdentityQuery:
     ) -> relay.Connection[Officer]:
         scope = await info.context.scope()
         page = await info.context.services.get(OfficerService).list_officers(
-            scope, limit=max(1, min(first, MAX_PAGE)), before=_after(after)
+            scope, limit=first_of(first), before=after_id(after)
         )
-        nodes = [Officer.of(o) for o in page.items]
-        cursors = [encode_cursor({"id": str(o.id)}) for o in page.items]
-        return connection_from_page(nodes, cursors, cursors[-1] if page.next_before else None)
+        return keyset_connection(page.items, Officer.of, more=page.next_before is not None)
 
 
 @strawberry.type
@@ -311,38 +305,24 @@ class IdentityMutation:
     )
     async def verify_otp(self, info: Info, phone: str, code: str) -> SignInResult:
         service = info.context.services.get(SignInService)
-        try:
-            pair = await service.verify_otp(phone, code, _client(info))
-        except DomainError as error:
-            return _problem(error, info.context.lang)  # type: ignore[return-value]
-        return TokenPairType.of(pair)
+        return await _sign_in(info, lambda client: service.verify_otp(phone, code, client))
 
     @strawberry.mutation(description="Officer sign-in with username and password.")
     async def login_with_password(self, info: Info, username: str, password: str) -> SignInResult:
         service = info.context.services.get(SignInService)
-        try:
-            pair = await service.sign_in_with_password(username, password, _client(info))
-        except DomainError as error:
-            return _problem(error, info.context.lang)  # type: ignore[return-value]
-        return TokenPairType.of(pair)
+        return await _sign_in(
+            info, lambda client: service.sign_in_with_password(username, password, client)
+        )
 
     @strawberry.mutation(description="Sign in with a WeChat mini-program wx.login() code.")
     async def login_with_wechat(self, info: Info, code: str) -> SignInResult:
         service = info.context.services.get(SignInService)
-        try:
-            pair = await service.sign_in_with_wechat(code, _client(info))
-        except DomainError as error:
-            return _problem(error, info.context.lang)  # type: ignore[return-value]
-        return TokenPairType.of(pair)
+        return await _sign_in(info, lambda client: service.sign_in_with_wechat(code, client))
 
     @strawberry.mutation(description="Rotate a refresh token into a new token pair.")
     async def refresh_tokens(self, info: Info, refresh_token: str) -> SignInResult:
         service = info.context.services.get(SessionService)
-        try:
-            pair = await service.refresh(refresh_token, _client(info))
-        except DomainError as error:
-            return _problem(error, info.context.lang)  # type: ignore[return-value]
-        return TokenPairType.of(pair)
+        return await _sign_in(info, lambda client: service.refresh(refresh_token, client))
 
     @strawberry.mutation(description="End the session of a refresh token (idempotent).")
     async def logout(self, info: Info, refresh_token: str) -> LoggedOut:
@@ -372,8 +352,9 @@ class IdentityMutation:
         scope = await info.context.scope()
         service = info.context.services.get(OfficerService)
         try:
+            officer_id = node_uuid(id, "Officer", OfficerNotFound)
             officer = await service.disable_officer(
-                scope, _officer_uuid(id), expected_version=expected_version
+                scope, officer_id, expected_version=expected_version
             )
         except DomainError as error:
             return problem_of(error, info.context.lang)  # type: ignore[return-value]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, cast
 from uuid import UUID
 
@@ -12,17 +14,17 @@ from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
-from app.api.graphql.context import GraphQLContext
-from app.api.graphql.errors import (
-    Conflict,
-    InvalidInput,
-    NotAllowed,
-    NotFound,
-    RateLimited,
-    problem_of,
+from app.api.graphql.context import Info
+from app.api.graphql.errors import MutationProblem, problem_of
+from app.api.graphql.geo import Crs
+from app.api.graphql.relay import (
+    first_of,
+    keyset_connection,
+    node_uuid,
+    optional_node_uuid,
+    resolve_scoped,
 )
-from app.api.graphql.relay import connection_from_page
-from app.api.rest.common import MAX_PAGE, decode_cursor, encode_cursor
+from app.api.pagination import after_id
 from app.domain.organisation.geojson import boundary_to_geojson
 from app.domain.organisation.model import Level, OrgUnit, Placement, Slice, UnitRef, WatchPoint
 from app.domain.organisation.ports import WatchPointFilter
@@ -36,76 +38,35 @@ from app.domain.organisation.services import (
 )
 from app.domain.shared.errors import DomainError
 from app.domain.shared.errors import InvalidInput as InvalidInputError
-from app.domain.shared.geo import Crs, from_wgs84, to_wgs84
-from app.domain.shared.ids import parse_id
+from app.domain.shared.geo import from_wgs84, to_wgs84
 
-Info = strawberry.Info[GraphQLContext, None]
-
-# Wrapping the shared Python enum keeps one GraphQL "Crs" type for every context.
-strawberry.enum(Crs, name="Crs", description="Coordinate reference system of a location")
 strawberry.enum(Level, name="OrgUnitLevel", description="分局 / 派出所 / 社区 / 网格")
 
 
-def _uuid(value: str) -> UUID | None:
-    return parse_id(value)
+def _unit_filter(gid: relay.GlobalID | None, field: str) -> UUID | None:
+    """An OrgUnit id given as a filter; any other id is invalid input."""
 
-
-def _global_uuid(gid: relay.GlobalID | None, type_name: str, field: str) -> UUID | None:
-    if gid is None:
-        return None
-    parsed = parse_id(gid.node_id) if gid.type_name == type_name else None
-    if parsed is None:
-        raise InvalidInputError(
-            f"{field} is not the id of a {type_name}.",
-            f"{field} 不是有效的 {type_name} 标识。",
+    def invalid() -> InvalidInputError:
+        return InvalidInputError(
+            f"{field} is not the id of a OrgUnit.",
+            f"{field} 不是有效的 OrgUnit 标识。",
             code="graphql.invalid_id",
         )
-    return parsed
 
-
-def _after(cursor: str | None) -> UUID | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    parsed = parse_id(str(values.get("id", "")))
-    if parsed is None:
-        raise InvalidInputError(
-            "The cursor is not valid.", "分页游标无效。", code="pagination.invalid_cursor"
-        )
-    return parsed
-
-
-def _first(first: int) -> int:
-    return max(1, min(first, MAX_PAGE))
-
-
-def _cursor(record_id: UUID) -> str:
-    return encode_cursor({"id": str(record_id)})
+    return optional_node_uuid(gid, "OrgUnit", invalid)
 
 
 def _unit_loader(info: Info, with_boundary: bool) -> DataLoader[UUID, OrgUnit | None]:
-    ctx = info.context
-
-    async def load(keys: list[UUID]) -> list[OrgUnit | None]:
-        scope = await ctx.scope()
-        found = await ctx.services.get(OrgUnitService).units_by_ids(
-            scope, keys, with_boundary=with_boundary
-        )
-        return [found.get(k) for k in keys]
-
+    units = partial(
+        info.context.services.get(OrgUnitService).units_by_ids, with_boundary=with_boundary
+    )
     name = "organisation.units" + (".boundary" if with_boundary else "")
-    return ctx.loader(name, lambda: DataLoader(load_fn=load))
+    return info.context.scoped_loader(name, units)
 
 
 def _point_loader(info: Info) -> DataLoader[UUID, WatchPoint | None]:
-    ctx = info.context
-
-    async def load(keys: list[UUID]) -> list[WatchPoint | None]:
-        scope = await ctx.scope()
-        found = await ctx.services.get(WatchPointService).by_ids(scope, keys)
-        return [found.get(k) for k in keys]
-
-    return ctx.loader("organisation.watch_points", lambda: DataLoader(load_fn=load))
+    points = info.context.services.get(WatchPointService).by_ids
+    return info.context.scoped_loader("organisation.watch_points", points)
 
 
 async def _unit_node(info: Info, unit_id: UUID | None) -> OrgUnitNode | None:
@@ -146,14 +107,7 @@ class OrgUnitNode(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[OrgUnitNode | None]:
         loader = _unit_loader(info, False)
-        out: list[OrgUnitNode | None] = []
-        for raw in node_ids:
-            parsed = _uuid(raw)
-            unit = await loader.load(parsed) if parsed else None
-            if unit is None and required:
-                raise OrgUnitNotFound()
-            out.append(OrgUnitNode.of(unit) if unit else None)
-        return out
+        return await resolve_scoped(node_ids, loader, cls.of, OrgUnitNotFound, required)
 
     @strawberry.field(description="The parent unit, if it is in your scope.")
     async def parent(self, info: Info) -> OrgUnitNode | None:
@@ -164,7 +118,8 @@ class OrgUnitNode(relay.Node):
         unit = await _unit_loader(info, True).load(self.uuid)
         if unit is None or unit.boundary is None:
             return None
-        return cast(JSON, boundary_to_geojson(unit.boundary, crs))
+        # Many vertices: convert off the event loop.
+        return cast(JSON, await asyncio.to_thread(boundary_to_geojson, unit.boundary, crs))
 
     @strawberry.field(description="Units directly below this one that are in your scope.")
     async def children(
@@ -172,14 +127,14 @@ class OrgUnitNode(relay.Node):
     ) -> relay.Connection[OrgUnitNode]:
         scope = await info.context.scope()
         service = info.context.services.get(OrgUnitService)
-        page = await service.children(scope, self.uuid, limit=_first(first), after=_after(after))
+        page = await service.children(
+            scope, self.uuid, limit=first_of(first), after=after_id(after)
+        )
         return _unit_connection(page)
 
 
 def _unit_connection(page: Slice[OrgUnit]) -> relay.Connection[OrgUnitNode]:
-    nodes = [OrgUnitNode.of(u) for u in page.items]
-    cursors = [_cursor(u.id) for u in page.items]
-    return connection_from_page(nodes, cursors, cursors[-1] if page.has_more else None)
+    return keyset_connection(page.items, OrgUnitNode.of, more=page.has_more)
 
 
 @strawberry.type(name="OrgUnitRef", description="Id, code and name of a unit, for display.")
@@ -255,15 +210,9 @@ class WatchPointNode(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[WatchPointNode | None]:
-        loader = _point_loader(info)
-        out: list[WatchPointNode | None] = []
-        for raw in node_ids:
-            parsed = _uuid(raw)
-            point = await loader.load(parsed) if parsed else None
-            if point is None and required:
-                raise WatchPointNotFound()
-            out.append(WatchPointNode.of(point) if point else None)
-        return out
+        return await resolve_scoped(
+            node_ids, _point_loader(info), cls.of, WatchPointNotFound, required
+        )
 
     @strawberry.field
     def location(self, crs: Crs = Crs.WGS84) -> WatchPointLocation:
@@ -303,9 +252,9 @@ class OrganisationQuery:
         page = await info.context.services.get(OrgUnitService).list_units(
             scope,
             level=level,
-            parent_id=_global_uuid(parent_id, "OrgUnit", "parentId"),
-            limit=_first(first),
-            after=_after(after),
+            parent_id=_unit_filter(parent_id, "parentId"),
+            limit=first_of(first),
+            after=after_id(after),
         )
         return _unit_connection(page)
 
@@ -329,15 +278,13 @@ class OrganisationQuery:
     ) -> relay.Connection[WatchPointNode]:
         scope = await info.context.scope()
         where = WatchPointFilter(
-            station_id=_global_uuid(station_id, "OrgUnit", "stationId"),
-            grid_id=_global_uuid(grid_id, "OrgUnit", "gridId"),
+            station_id=_unit_filter(station_id, "stationId"),
+            grid_id=_unit_filter(grid_id, "gridId"),
             active=active,
         )
         service = info.context.services.get(WatchPointService)
-        page = await service.list_points(scope, where, limit=_first(first), after=_after(after))
-        nodes = [WatchPointNode.of(p) for p in page.items]
-        cursors = [_cursor(p.id) for p in page.items]
-        return connection_from_page(nodes, cursors, cursors[-1] if page.has_more else None)
+        page = await service.list_points(scope, where, limit=first_of(first), after=after_id(after))
+        return keyset_connection(page.items, WatchPointNode.of, more=page.has_more)
 
 
 @strawberry.input
@@ -368,24 +315,18 @@ class WatchPointPayload:
 
 
 CreateWatchPointResult = Annotated[
-    WatchPointPayload | NotFound | NotAllowed | InvalidInput | Conflict | RateLimited,
-    strawberry.union("CreateWatchPointResult"),
+    WatchPointPayload | MutationProblem, strawberry.union("CreateWatchPointResult")
 ]
 UpdateWatchPointResult = Annotated[
-    WatchPointPayload | NotFound | NotAllowed | InvalidInput | Conflict | RateLimited,
-    strawberry.union("UpdateWatchPointResult"),
+    WatchPointPayload | MutationProblem, strawberry.union("UpdateWatchPointResult")
 ]
 DeactivateWatchPointResult = Annotated[
-    WatchPointPayload | NotFound | NotAllowed | InvalidInput | Conflict | RateLimited,
-    strawberry.union("DeactivateWatchPointResult"),
+    WatchPointPayload | MutationProblem, strawberry.union("DeactivateWatchPointResult")
 ]
 
 
 def _watch_point_id(gid: relay.GlobalID) -> UUID:
-    parsed = parse_id(gid.node_id) if gid.type_name == "WatchPoint" else None
-    if parsed is None:
-        raise WatchPointNotFound()
-    return parsed
+    return node_uuid(gid, "WatchPoint", WatchPointNotFound)
 
 
 @strawberry.type

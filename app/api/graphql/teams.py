@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated
+from uuid import UUID
 
 import strawberry
 from strawberry import relay
 
-from app.api.graphql.errors import (
-    Conflict,
-    InvalidInput,
-    NotAllowed,
-    NotFound,
-    RateLimited,
-    problem_of,
-)
-from app.api.graphql.relay import connection_from_page
-from app.api.graphql.volunteer_types import (
-    Info,
-    TeamNode,
-    after_of,
-    first_of,
-    id_cursor,
-    node_uuid,
-)
+from app.api.graphql.context import Info
+from app.api.graphql.errors import MutationProblem, problem_of
+from app.api.graphql.relay import first_of, keyset_connection, node_uuid, optional_node_uuid
+from app.api.graphql.volunteer_types import TeamNode
+from app.api.pagination import after_id
 from app.domain.shared.errors import DomainError
+from app.domain.shared.scope import Scope
 from app.domain.volunteers.errors import TeamNotFound, VolunteerNotFound
 from app.domain.volunteers.glossary import TeamType
 from app.domain.volunteers.ports import TeamFilter
 from app.domain.volunteers.team_service import TeamInput, TeamService
-
-Problems = NotFound | NotAllowed | InvalidInput | Conflict | RateLimited
+from app.domain.volunteers.views import TeamDetail
 
 
 @strawberry.type
@@ -47,16 +38,14 @@ class TeamsQuery:
     ) -> relay.Connection[TeamNode]:
         scope = await info.context.scope()
         flt = TeamFilter(
-            station_id=node_uuid(station_id, "OrgUnit", TeamNotFound) if station_id else None,
+            station_id=optional_node_uuid(station_id, "OrgUnit", TeamNotFound),
             type=type,
             brand=brand,
         )
         page = await info.context.services.get(TeamService).search(
-            scope, flt, limit=first_of(first), after=after_of(after)
+            scope, flt, limit=first_of(first), after=after_id(after)
         )
-        nodes = [TeamNode.of(t) for t in page.items]
-        cursors = [id_cursor(t.id) for t in page.items]
-        return connection_from_page(nodes, cursors, cursors[-1] if page.next_after else None)
+        return keyset_connection(page.items, TeamNode.of, more=page.next_after is not None)
 
 
 @strawberry.input
@@ -79,7 +68,26 @@ class TeamPayload:
     team: TeamNode
 
 
-TeamResult = Annotated[TeamPayload | Problems, strawberry.union("TeamResult")]
+TeamResult = Annotated[TeamPayload | MutationProblem, strawberry.union("TeamResult")]
+
+
+async def _change_roster(
+    info: Info,
+    team_id: relay.GlobalID,
+    volunteer_id: relay.GlobalID,
+    change: Callable[[Scope, UUID, UUID], Awaitable[TeamDetail]],
+) -> TeamResult:
+    """A change of a team's roster: the team as it is afterwards, or a typed problem."""
+    scope = await info.context.scope()
+    try:
+        detail = await change(
+            scope,
+            node_uuid(team_id, "Team", TeamNotFound),
+            node_uuid(volunteer_id, "Volunteer", VolunteerNotFound),
+        )
+    except DomainError as e:
+        return problem_of(e, info.context.lang)
+    return TeamPayload(team=TeamNode.of(detail.team))
 
 
 @strawberry.type
@@ -88,9 +96,7 @@ class TeamsMutation:
     async def create_team(self, info: Info, input: CreateTeamInput) -> TeamResult:
         scope = await info.context.scope()
         try:
-            station = (
-                node_uuid(input.station_id, "OrgUnit", TeamNotFound) if input.station_id else None
-            )
+            station = optional_node_uuid(input.station_id, "OrgUnit", TeamNotFound)
             team = await info.context.services.get(TeamService).create(
                 scope, TeamInput(input.brand, input.name, input.type, station)
             )
@@ -120,31 +126,15 @@ class TeamsMutation:
     async def add_team_member(
         self, info: Info, team_id: relay.GlobalID, volunteer_id: relay.GlobalID
     ) -> TeamResult:
-        scope = await info.context.scope()
-        try:
-            detail = await info.context.services.get(TeamService).add_member(
-                scope,
-                node_uuid(team_id, "Team", TeamNotFound),
-                node_uuid(volunteer_id, "Volunteer", VolunteerNotFound),
-            )
-        except DomainError as e:
-            return problem_of(e, info.context.lang)
-        return TeamPayload(team=TeamNode.of(detail.team))
+        service = info.context.services.get(TeamService)
+        return await _change_roster(info, team_id, volunteer_id, service.add_member)
 
     @strawberry.mutation(description="Record that a member left the team.")
     async def remove_team_member(
         self, info: Info, team_id: relay.GlobalID, volunteer_id: relay.GlobalID
     ) -> TeamResult:
-        scope = await info.context.scope()
-        try:
-            detail = await info.context.services.get(TeamService).remove_member(
-                scope,
-                node_uuid(team_id, "Team", TeamNotFound),
-                node_uuid(volunteer_id, "Volunteer", VolunteerNotFound),
-            )
-        except DomainError as e:
-            return problem_of(e, info.context.lang)
-        return TeamPayload(team=TeamNode.of(detail.team))
+        service = info.context.services.get(TeamService)
+        return await _change_roster(info, team_id, volunteer_id, service.remove_member)
 
     @strawberry.mutation(description="Make a current member the team leader (队长).")
     async def set_team_leader(
@@ -154,14 +144,6 @@ class TeamsMutation:
         volunteer_id: relay.GlobalID,
         expected_version: int | None = None,
     ) -> TeamResult:
-        scope = await info.context.scope()
-        try:
-            detail = await info.context.services.get(TeamService).set_leader(
-                scope,
-                node_uuid(team_id, "Team", TeamNotFound),
-                node_uuid(volunteer_id, "Volunteer", VolunteerNotFound),
-                expected_version=expected_version,
-            )
-        except DomainError as e:
-            return problem_of(e, info.context.lang)
-        return TeamPayload(team=TeamNode.of(detail.team))
+        service = info.context.services.get(TeamService)
+        set_leader = partial(service.set_leader, expected_version=expected_version)
+        return await _change_roster(info, team_id, volunteer_id, set_leader)

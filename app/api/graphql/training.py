@@ -8,29 +8,14 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from app.api.graphql.errors import (
-    Conflict,
-    InvalidInput,
-    NotAllowed,
-    NotFound,
-    RateLimited,
-    problem_of,
-)
-from app.api.graphql.relay import connection_from_page
-from app.api.graphql.volunteer_types import (
-    CourseNode,
-    Info,
-    TrainingRecordNode,
-    after_of,
-    first_of,
-    id_cursor,
-    node_uuid,
-)
+from app.api.graphql.context import Info
+from app.api.graphql.errors import MutationProblem, problem_of
+from app.api.graphql.relay import first_of, keyset_connection, node_uuid, optional_node_uuid
+from app.api.graphql.volunteer_types import CourseNode, TrainingRecordNode
+from app.api.pagination import after_id
 from app.domain.shared.errors import DomainError
 from app.domain.volunteers.errors import CourseNotFound, VolunteerNotFound
 from app.domain.volunteers.training_service import CourseInput, TrainingService
-
-Problems = NotFound | NotAllowed | InvalidInput | Conflict | RateLimited
 
 
 @strawberry.type
@@ -41,11 +26,9 @@ class TrainingQuery:
     ) -> relay.Connection[CourseNode]:
         scope = await info.context.scope()
         page = await info.context.services.get(TrainingService).list_courses(
-            scope, limit=first_of(first), after=after_of(after)
+            scope, limit=first_of(first), after=after_id(after)
         )
-        nodes = [CourseNode.of(c) for c in page.items]
-        cursors = [id_cursor(c.id) for c in page.items]
-        return connection_from_page(nodes, cursors, cursors[-1] if page.next_after else None)
+        return keyset_connection(page.items, CourseNode.of, more=page.next_after is not None)
 
 
 @strawberry.input
@@ -70,8 +53,10 @@ class TrainingPayload:
     training_record: TrainingRecordNode
 
 
-CourseResult = Annotated[CoursePayload | Problems, strawberry.union("CreateCourseResult")]
-TrainingResult = Annotated[TrainingPayload | Problems, strawberry.union("RecordTrainingResult")]
+CourseResult = Annotated[CoursePayload | MutationProblem, strawberry.union("CreateCourseResult")]
+TrainingResult = Annotated[
+    TrainingPayload | MutationProblem, strawberry.union("RecordTrainingResult")
+]
 
 
 @strawberry.type
@@ -80,8 +65,6 @@ class TrainingMutation:
     async def create_course(self, info: Info, input: CreateCourseInput) -> CourseResult:
         scope = await info.context.scope()
         try:
-            station = input.station_id
-            district = input.district_id
             course = await info.context.services.get(TrainingService).create_course(
                 scope,
                 CourseInput(
@@ -89,10 +72,8 @@ class TrainingMutation:
                     title=input.title,
                     capability=input.capability,
                     validity_months=input.validity_months,
-                    station_id=node_uuid(station, "OrgUnit", CourseNotFound) if station else None,
-                    district_id=node_uuid(district, "OrgUnit", CourseNotFound)
-                    if district
-                    else None,
+                    station_id=optional_node_uuid(input.station_id, "OrgUnit", CourseNotFound),
+                    district_id=optional_node_uuid(input.district_id, "OrgUnit", CourseNotFound),
                 ),
             )
         except DomainError as e:

@@ -11,11 +11,9 @@ import strawberry
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
-from app.api.graphql.context import GraphQLContext
-from app.api.rest.common import MAX_PAGE, decode_cursor, encode_cursor
-from app.domain.shared.errors import InvalidInput as InvalidInputError
+from app.api.graphql.context import Info
+from app.api.graphql.relay import resolve_scoped
 from app.domain.shared.errors import NotFound
-from app.domain.shared.ids import parse_id
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.badge import BadgeView
 from app.domain.volunteers.errors import (
@@ -40,8 +38,6 @@ from app.domain.volunteers.training import Certificate, Course
 from app.domain.volunteers.training_service import TrainingService
 from app.domain.volunteers.views import MemberView, VolunteerView
 
-Info = strawberry.Info[GraphQLContext, None]
-
 strawberry.enum(VolunteerStatus, name="VolunteerStatus", description="Volunteer lifecycle")
 strawberry.enum(SourceCategory, name="SourceCategory", description="来源类别")
 strawberry.enum(PreferredRole, name="PreferredRole", description="治安员/信息员/调解员/宣传员")
@@ -53,36 +49,12 @@ strawberry.enum(Origin, name="VolunteerOrigin", description="How the record was 
 # --- helpers -------------------------------------------------------------------------------
 
 
-def first_of(first: int) -> int:
-    return max(1, min(first, MAX_PAGE))
-
-
-def after_of(cursor: str | None) -> UUID | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    parsed = parse_id(str(values.get("id", "")))
-    if parsed is None:
-        raise InvalidInputError(
-            "The cursor is not valid.", "分页游标无效。", code="pagination.invalid_cursor"
-        )
-    return parsed
-
-
-def id_cursor(record_id: UUID) -> str:
-    return encode_cursor({"id": str(record_id)})
-
-
-def node_uuid(gid: relay.GlobalID, type_name: str, not_found: type[Exception]) -> UUID:
-    """The UUID behind a global id of ``type_name``; anything else is not found."""
-    parsed = parse_id(gid.node_id) if gid.type_name == type_name else None
-    if parsed is None:
-        raise not_found()
-    return parsed
-
-
 def org_unit_gid(unit_id: UUID | None) -> relay.GlobalID | None:
     return relay.GlobalID("OrgUnit", str(unit_id)) if unit_id else None
+
+
+def _training_not_found() -> NotFound:
+    return NotFound(code="training.not_found")
 
 
 async def _scope(info: Info) -> Scope:
@@ -93,78 +65,54 @@ async def _scope(info: Info) -> Scope:
 
 
 def volunteer_loader(info: Info) -> DataLoader[UUID, VolunteerView | None]:
-    ctx = info.context
+    service = info.context.services.get(VolunteerService)
 
-    async def load(keys: list[UUID]) -> list[VolunteerView | None]:
-        found = await ctx.services.get(VolunteerService).get_many(await ctx.scope(), keys)
-        by_id = {v.id: v for v in found}
-        return [by_id.get(k) for k in keys]
+    async def fetch(scope: Scope, keys: list[UUID]) -> dict[UUID, VolunteerView]:
+        return {v.id: v for v in await service.get_many(scope, keys)}
 
-    return ctx.loader("volunteers.by_id", lambda: DataLoader(load_fn=load))
+    return info.context.scoped_loader("volunteers.by_id", fetch)
 
 
 def teams_of_volunteer_loader(info: Info) -> DataLoader[UUID, list[Team]]:
-    ctx = info.context
-
-    async def load(keys: list[UUID]) -> list[list[Team]]:
-        found = await ctx.services.get(TeamService).teams_of(await ctx.scope(), keys)
-        return [found.get(k, []) for k in keys]
-
-    return ctx.loader("volunteers.teams", lambda: DataLoader(load_fn=load))
+    service = info.context.services.get(TeamService)
+    return info.context.scoped_lists_loader("volunteers.teams", service.teams_of)
 
 
 def team_loader(info: Info) -> DataLoader[UUID, Team | None]:
-    ctx = info.context
+    service = info.context.services.get(TeamService)
 
-    async def load(keys: list[UUID]) -> list[Team | None]:
-        found = {
-            t.id: t for t in await ctx.services.get(TeamService).get_many(await ctx.scope(), keys)
-        }
-        return [found.get(k) for k in keys]
+    async def fetch(scope: Scope, keys: list[UUID]) -> dict[UUID, Team]:
+        return {t.id: t for t in await service.get_many(scope, keys)}
 
-    return ctx.loader("teams.by_id", lambda: DataLoader(load_fn=load))
+    return info.context.scoped_loader("teams.by_id", fetch)
 
 
 def members_loader(info: Info) -> DataLoader[UUID, list[MemberView]]:
-    ctx = info.context
-
-    async def load(keys: list[UUID]) -> list[list[MemberView]]:
-        found = await ctx.services.get(TeamService).members_of(await ctx.scope(), keys)
-        return [found.get(k, []) for k in keys]
-
-    return ctx.loader("teams.members", lambda: DataLoader(load_fn=load))
+    service = info.context.services.get(TeamService)
+    return info.context.scoped_lists_loader("teams.members", service.members_of)
 
 
 def certificates_loader(info: Info) -> DataLoader[UUID, list[Certificate]]:
-    ctx = info.context
-
-    async def load(keys: list[UUID]) -> list[list[Certificate]]:
-        found = await ctx.services.get(TrainingService).certificates_of(await ctx.scope(), keys)
-        return [found.get(k, []) for k in keys]
-
-    return ctx.loader("volunteers.certificates", lambda: DataLoader(load_fn=load))
+    service = info.context.services.get(TrainingService)
+    return info.context.scoped_lists_loader("volunteers.certificates", service.certificates_of)
 
 
 def course_loader(info: Info) -> DataLoader[UUID, Course | None]:
-    ctx = info.context
+    service = info.context.services.get(TrainingService)
 
-    async def load(keys: list[UUID]) -> list[Course | None]:
-        service = ctx.services.get(TrainingService)
-        found = {c.id: c for c in await service.get_courses(await ctx.scope(), keys)}
-        return [found.get(k) for k in keys]
+    async def fetch(scope: Scope, keys: list[UUID]) -> dict[UUID, Course]:
+        return {c.id: c for c in await service.get_courses(scope, keys)}
 
-    return ctx.loader("training.courses", lambda: DataLoader(load_fn=load))
+    return info.context.scoped_loader("training.courses", fetch)
 
 
 def training_loader(info: Info) -> DataLoader[UUID, Certificate | None]:
-    ctx = info.context
+    service = info.context.services.get(TrainingService)
 
-    async def load(keys: list[UUID]) -> list[Certificate | None]:
-        service = ctx.services.get(TrainingService)
-        found = {c.record.id: c for c in await service.trainings_by_ids(await ctx.scope(), keys)}
-        return [found.get(k) for k in keys]
+    async def fetch(scope: Scope, keys: list[UUID]) -> dict[UUID, Certificate]:
+        return {c.record.id: c for c in await service.trainings_by_ids(scope, keys)}
 
-    return ctx.loader("training.records", lambda: DataLoader(load_fn=load))
+    return info.context.scoped_loader("training.records", fetch)
 
 
 # --- types ---------------------------------------------------------------------------------
@@ -272,15 +220,9 @@ class VolunteerNode(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[VolunteerNode | None]:
-        loader = volunteer_loader(info)
-        out: list[VolunteerNode | None] = []
-        for raw in node_ids:
-            parsed = parse_id(raw)
-            view = await loader.load(parsed) if parsed else None
-            if view is None and required:
-                raise VolunteerNotFound()
-            out.append(cls.of(view) if view else None)
-        return out
+        return await resolve_scoped(
+            node_ids, volunteer_loader(info), cls.of, VolunteerNotFound, required
+        )
 
     @strawberry.field
     def source_category_label(self) -> str:
@@ -368,15 +310,7 @@ class TeamNode(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[TeamNode | None]:
-        loader = team_loader(info)
-        out: list[TeamNode | None] = []
-        for raw in node_ids:
-            parsed = parse_id(raw)
-            team = await loader.load(parsed) if parsed else None
-            if team is None and required:
-                raise TeamNotFound()
-            out.append(cls.of(team) if team else None)
-        return out
+        return await resolve_scoped(node_ids, team_loader(info), cls.of, TeamNotFound, required)
 
     @strawberry.field
     def type_label(self) -> str:
@@ -426,15 +360,7 @@ class CourseNode(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[CourseNode | None]:
-        loader = course_loader(info)
-        out: list[CourseNode | None] = []
-        for raw in node_ids:
-            parsed = parse_id(raw)
-            course = await loader.load(parsed) if parsed else None
-            if course is None and required:
-                raise CourseNotFound()
-            out.append(cls.of(course) if course else None)
-        return out
+        return await resolve_scoped(node_ids, course_loader(info), cls.of, CourseNotFound, required)
 
     @strawberry.field
     def district_id(self) -> relay.GlobalID:
@@ -474,15 +400,9 @@ class TrainingRecordNode(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[TrainingRecordNode | None]:
-        loader = training_loader(info)
-        out: list[TrainingRecordNode | None] = []
-        for raw in node_ids:
-            parsed = parse_id(raw)
-            found = await loader.load(parsed) if parsed else None
-            if found is None and required:
-                raise NotFound(code="training.not_found")
-            out.append(cls.of(found) if found else None)
-        return out
+        return await resolve_scoped(
+            node_ids, training_loader(info), cls.of, _training_not_found, required
+        )
 
     @strawberry.field
     def course(self) -> CourseNode:

@@ -3,6 +3,7 @@ recruitment and lifecycle mutations. Same services and permission checks as REST
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -10,50 +11,27 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
-from app.api.graphql.errors import (
-    Conflict,
-    InvalidInput,
-    NotAllowed,
-    NotFound,
-    RateLimited,
-    problem_of,
-)
+from app.api.graphql.context import Info
+from app.api.graphql.errors import MutationProblem, problem_of
 from app.api.graphql.identity import Account
-from app.api.graphql.relay import connection_from_page
-from app.api.graphql.volunteer_types import (
-    BackgroundCheckType,
-    Badge,
-    Info,
-    VolunteerNode,
-    after_of,
-    first_of,
-    id_cursor,
-    node_uuid,
-)
-from app.api.rest.volunteer_schemas import due_after, due_cursor
+from app.api.graphql.relay import first_of, keyset_connection, node_uuid, optional_node_uuid
+from app.api.graphql.volunteer_types import BackgroundCheckType, Badge, VolunteerNode
+from app.api.pagination import after_id, due_after, due_cursor
+from app.api.volunteer_forms import person_form, profile_changes, station_or_default
 from app.domain.identity.services import AccountService
 from app.domain.shared.errors import DomainError, FieldError
 from app.domain.shared.errors import InvalidInput as InvalidInputError
-from app.domain.shared.ids import parse_id
 from app.domain.shared.personal_data import parse_cn_mobile, parse_resident_id
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.badge import BadgeService
 from app.domain.volunteers.errors import BadgeNotFound, TeamNotFound, VolunteerNotFound
 from app.domain.volunteers.glossary import PreferredRole, SourceCategory
 from app.domain.volunteers.lifecycle import VolunteerStatus
-from app.domain.volunteers.model import CheckResult, ProfileChanges
+from app.domain.volunteers.model import CheckResult
 from app.domain.volunteers.ports import VolunteerFilter
 from app.domain.volunteers.recruitment import ConsentInput, PersonForm
 from app.domain.volunteers.services import CheckInput, VolunteerService
-from app.domain.volunteers.views import Page, VolunteerView, local_date
-
-Problems = NotFound | NotAllowed | InvalidInput | Conflict | RateLimited
-
-
-def _connection(page: Page[VolunteerView]) -> relay.Connection[VolunteerNode]:
-    nodes = [VolunteerNode.of(v) for v in page.items]
-    cursors = [id_cursor(v.id) for v in page.items]
-    return connection_from_page(nodes, cursors, cursors[-1] if page.next_after else None)
+from app.domain.volunteers.views import VolunteerView, local_date
 
 
 @strawberry.input
@@ -102,8 +80,8 @@ class VolunteersQuery:
         scope = await info.context.scope()
         service = info.context.services.get(VolunteerService)
         flt = _filter(filter, local_date(service.clock.now()))
-        page = await service.search(scope, flt, limit=first_of(first), after=after_of(after))
-        return _connection(page)
+        page = await service.search(scope, flt, limit=first_of(first), after=after_id(after))
+        return keyset_connection(page.items, VolunteerNode.of, more=page.next_after is not None)
 
     @strawberry.field(
         description="One volunteer in detail: full personal data for the station's staff "
@@ -127,9 +105,12 @@ class VolunteersQuery:
         page = await service.rechecks_due(
             scope, before, limit=first_of(first), after=due_after(after)
         )
-        nodes = [VolunteerNode.of(v) for v in page.items]
-        cursors = [due_cursor(v.next_recheck_on, v.id) for v in page.items]
-        return connection_from_page(nodes, cursors, cursors[-1] if page.next_after else None)
+        return keyset_connection(
+            page.items,
+            VolunteerNode.of,
+            more=page.next_after is not None,
+            cursor=lambda v: due_cursor(v.next_recheck_on, v.id),
+        )
 
     @strawberry.field(description="Public badge check (no sign-in); null for unknown codes.")
     async def badge(self, info: Info, token: str) -> Badge | None:
@@ -201,9 +182,9 @@ class BackgroundCheckPayload:
     volunteer: VolunteerNode
 
 
-VolunteerResult = Annotated[VolunteerPayload | Problems, strawberry.union("VolunteerResult")]
+VolunteerResult = Annotated[VolunteerPayload | MutationProblem, strawberry.union("VolunteerResult")]
 BackgroundCheckResultUnion = Annotated[
-    BackgroundCheckPayload | Problems, strawberry.union("RecordBackgroundCheckResult")
+    BackgroundCheckPayload | MutationProblem, strawberry.union("RecordBackgroundCheckResult")
 ]
 
 
@@ -217,31 +198,13 @@ def _bad_unit(field: str) -> InvalidInputError:
 
 
 def _unit(gid: relay.GlobalID | None, field: str) -> UUID | None:
-    if gid is None:
-        return None
-    parsed = parse_id(gid.node_id) if gid.type_name == "OrgUnit" else None
-    if parsed is None:
-        raise _bad_unit(field)
-    return parsed
+    return optional_node_uuid(gid, "OrgUnit", lambda: _bad_unit(field))
 
 
 def _form(input: VolunteerInput, scope: Scope) -> PersonForm:
-    station = _unit(input.station_id, "stationId")
-    if station is None and scope.is_staff and len(scope.station_ids) == 1:
-        station = next(iter(scope.station_ids))
-    if station is None:
-        raise _bad_unit("stationId")
-    return PersonForm(
-        name=input.name,
-        phone=input.phone,
-        resident_id=input.resident_id,
-        address=input.address,
-        station_id=station,
-        community_id=_unit(input.community_id, "communityId"),
-        source_category=input.source_category.value,
-        skills=input.skills,
-        preferred_roles=[r.value for r in input.preferred_roles],
-    )
+    given = _unit(input.station_id, "stationId")
+    station = station_or_default(scope, given, lambda: _bad_unit("stationId"))
+    return person_form(input, station, _unit(input.community_id, "communityId"))
 
 
 def _consent(input: VolunteerInput) -> ConsentInput | None:
@@ -249,27 +212,28 @@ def _consent(input: VolunteerInput) -> ConsentInput | None:
     return ConsentInput(c.notice_version, c.accepted) if c else None
 
 
+Enrolment = Callable[[Scope, PersonForm, ConsentInput | None], Awaitable[VolunteerView]]
+
+
+async def _enrol(info: Info, input: VolunteerInput, enrol: Enrolment) -> VolunteerResult:
+    """Apply or register a person: the new record, or a typed problem."""
+    scope = await info.context.scope()
+    try:
+        view = await enrol(scope, _form(input, scope), _consent(input))
+    except DomainError as e:
+        return problem_of(e, info.context.lang)
+    return VolunteerPayload(volunteer=VolunteerNode.of(view))
+
+
 @strawberry.type
 class VolunteersMutation:
     @strawberry.mutation(description="Apply to become a volunteer (signed-in resident).")
     async def apply_as_volunteer(self, info: Info, input: VolunteerInput) -> VolunteerResult:
-        scope = await info.context.scope()
-        try:
-            service = info.context.services.get(VolunteerService)
-            view = await service.apply(scope, _form(input, scope), _consent(input))
-        except DomainError as e:
-            return problem_of(e, info.context.lang)
-        return VolunteerPayload(volunteer=VolunteerNode.of(view))
+        return await _enrol(info, input, info.context.services.get(VolunteerService).apply)
 
     @strawberry.mutation(description="Register a person as an applicant of your station.")
     async def register_volunteer(self, info: Info, input: VolunteerInput) -> VolunteerResult:
-        scope = await info.context.scope()
-        try:
-            service = info.context.services.get(VolunteerService)
-            view = await service.register(scope, _form(input, scope), _consent(input))
-        except DomainError as e:
-            return problem_of(e, info.context.lang)
-        return VolunteerPayload(volunteer=VolunteerNode.of(view))
+        return await _enrol(info, input, info.context.services.get(VolunteerService).register)
 
     @strawberry.mutation(description="Record a background check or re-check and its outcome.")
     async def record_background_check(
@@ -315,18 +279,7 @@ class VolunteersMutation:
         scope = await info.context.scope()
         try:
             vid = node_uuid(id, "Volunteer", VolunteerNotFound)
-            changes = ProfileChanges(
-                name=input.name,
-                phone=input.phone,
-                address=input.address,
-                skills=tuple(input.skills) if input.skills is not None else None,
-                preferred_roles=tuple(r.value for r in input.preferred_roles)
-                if input.preferred_roles is not None
-                else None,
-                has_photo=input.has_photo,
-                source_category=input.source_category.value if input.source_category else None,
-                community_id=_unit(input.community_id, "communityId"),
-            )
+            changes = profile_changes(input, _unit(input.community_id, "communityId"))
             view = await info.context.services.get(VolunteerService).update_profile(
                 scope, vid, changes, expected_version=expected_version
             )

@@ -1,19 +1,21 @@
-"""Shared REST pieces: locations with CRS, keyset pages, cursors, ETags."""
+"""Shared REST pieces: locations with CRS, keyset pages, path ids, ETags."""
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import Annotated, Any, Generic, TypeVar
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Generic, Self, TypeVar, cast
 
 from fastapi import Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.shared.errors import InvalidInput, PreconditionRequired, StaleVersion
+from app.api.pagination import MAX_PAGE, cursor_of
+from app.domain.shared.errors import PreconditionRequired, StaleVersion
 from app.domain.shared.geo import Crs, GeoPoint, from_wgs84, to_wgs84
+from app.domain.shared.ids import parse_id
 
 T = TypeVar("T")
-MAX_PAGE = 200
 
 
 class LocationIn(BaseModel):
@@ -47,29 +49,26 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
 
+    @classmethod
+    def keyset(
+        cls, items: list[T], *, more: bool, cursor: Callable[[T], str] | None = None
+    ) -> Self:
+        """A keyset page whose ``next_cursor`` resumes after its last item when ``more``
+        follow; the cursor names the item's ``id`` unless ``cursor`` says otherwise."""
+        by = cursor or cast(Callable[[T], str], cursor_of)
+        return cls(items=items, next_cursor=by(items[-1]) if more and items else None)
+
 
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size (max 200)")]
 PageCursor = Annotated[str | None, Query(description="Opaque cursor from next_cursor")]
 
 
-def encode_cursor(values: dict[str, Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":"), default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
-        value = None
-    if not isinstance(value, dict):
-        raise InvalidInput(
-            "The cursor is not valid.", "分页游标无效。", code="pagination.invalid_cursor"
-        )
-    return value
+def parse_path_id(raw: str, not_found: Callable[[], Exception]) -> uuid.UUID:
+    """Malformed ids are simply not found (like ids outside the caller's scope)."""
+    parsed = parse_id(raw)
+    if parsed is None:
+        raise not_found()
+    return parsed
 
 
 def etag_for(record_id: object, version: int) -> str:
@@ -91,3 +90,21 @@ def expected_version(request: Request, record_id: object, *, required: bool = Tr
         return int(tag[len(prefix) : -1])
     except ValueError:
         raise StaleVersion() from None
+
+
+def required_version(request: Request, record_id: object) -> int:
+    """The version named by If-Match; 428 without it."""
+    version = expected_version(request, record_id)
+    if version is None:
+        raise PreconditionRequired()
+    return version
+
+
+def etag_response(
+    model: BaseModel, record_id: object, version: int, *, status: int = 200, location: str = ""
+) -> JSONResponse:
+    """One record as JSON with its ETag (and Location, for a create)."""
+    headers = {"ETag": etag_for(record_id, version)}
+    if location:
+        headers["Location"] = location
+    return JSONResponse(model.model_dump(mode="json"), status_code=status, headers=headers)

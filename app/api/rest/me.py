@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from app.api.container import services_of
 from app.api.context import current_scope
+from app.api.rest.officers import RoleOut
 from app.api.rest.volunteer_schemas import TeamOut, TrainingOut, VolunteerOut
 from app.domain.identity.model import AccountView
 from app.domain.identity.services import AccountService
@@ -22,12 +23,8 @@ from app.domain.volunteers.views import MyProfile, local_date
 router = APIRouter(tags=["me"])
 
 
-class AccountRoleOut(BaseModel):
-    role: str
-    unit_id: uuid.UUID | None
-    unit_code: str | None
-    unit_name: str | None
-    unit_level: str | None
+class AccountRoleOut(RoleOut):
+    pass  # the same shape under its own name in the contract
 
 
 class AccountOut(BaseModel):
@@ -47,16 +44,7 @@ class AccountOut(BaseModel):
             kind=a.kind.value,
             display_name=a.display_name,
             status=a.status.value,
-            roles=[
-                AccountRoleOut(
-                    role=r.role.value,
-                    unit_id=r.unit_id,
-                    unit_code=r.unit_code,
-                    unit_name=r.unit_name,
-                    unit_level=r.unit_level.value if r.unit_level else None,
-                )
-                for r in a.roles
-            ],
+            roles=[AccountRoleOut.of(r) for r in a.roles],
             masked_phone=a.masked_phone,
             wechat_bound=a.wechat_bound,
             created_at=a.created_at,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -12,21 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.container import services_of
 from app.api.context import current_scope
+from app.api.pagination import after_id
 from app.api.rest.common import (
     Page,
     PageCursor,
     PageLimit,
-    decode_cursor,
-    encode_cursor,
-    etag_for,
+    etag_response,
     expected_version,
+    parse_path_id,
 )
 from app.api.rest.idempotency import run_idempotent
 from app.domain.identity.errors import OfficerNotFound
 from app.domain.identity.model import AccountStatus, OfficerView, RoleView
 from app.domain.identity.officers import NewOfficer, OfficerService
-from app.domain.shared.errors import InvalidInput
-from app.domain.shared.ids import parse_id
 from app.domain.shared.scope import Scope
 
 router = APIRouter(prefix="/officers", tags=["officers"])
@@ -59,7 +57,7 @@ class RoleOut(BaseModel):
     unit_level: str | None
 
     @classmethod
-    def of(cls, role: RoleView) -> RoleOut:
+    def of(cls, role: RoleView) -> Self:
         return cls(
             role=role.role.value,
             unit_id=role.unit_id,
@@ -96,29 +94,12 @@ def _service(request: Request) -> OfficerService:
 
 
 def _officer_id(raw: str) -> uuid.UUID:
-    parsed = parse_id(raw)
-    if parsed is None:
-        raise OfficerNotFound()
-    return parsed
+    return parse_path_id(raw, OfficerNotFound)
 
 
-def _cursor(cursor: str | None) -> uuid.UUID | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    parsed = parse_id(str(values.get("id", "")))
-    if parsed is None:
-        raise InvalidInput(
-            "The cursor is not valid.", "分页游标无效。", code="pagination.invalid_cursor"
-        )
-    return parsed
-
-
-def _one(officer: OfficerView, status: int = 200, **headers: str) -> JSONResponse:
-    return JSONResponse(
-        OfficerOut.of(officer).model_dump(mode="json"),
-        status_code=status,
-        headers={"ETag": etag_for(officer.id, officer.version), **headers},
+def _one(officer: OfficerView, status: int = 200, location: str = "") -> JSONResponse:
+    return etag_response(
+        OfficerOut.of(officer), officer.id, officer.version, status=status, location=location
     )
 
 
@@ -144,7 +125,7 @@ async def create_officer(
                 display_name=body.display_name,
             ),
         )
-        return _one(officer, 201, Location=f"/api/v1/officers/{officer.id}")
+        return _one(officer, 201, location=f"/api/v1/officers/{officer.id}")
 
     # The password stays out of the request fingerprint: it is stored in the idempotency
     # table, and a fast hash of a password is crackable.
@@ -170,9 +151,10 @@ async def list_officers(
     cursor: PageCursor = None,
     scope: Scope = Depends(current_scope),
 ) -> Page[OfficerOut]:
-    page = await _service(request).list_officers(scope, limit=limit, before=_cursor(cursor))
-    next_cursor = encode_cursor({"id": str(page.next_before)}) if page.next_before else None
-    return Page[OfficerOut](items=[OfficerOut.of(o) for o in page.items], next_cursor=next_cursor)
+    page = await _service(request).list_officers(scope, limit=limit, before=after_id(cursor))
+    return Page[OfficerOut].keyset(
+        [OfficerOut.of(o) for o in page.items], more=page.next_before is not None
+    )
 
 
 @router.get(

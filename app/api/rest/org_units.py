@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -12,21 +13,19 @@ from pydantic import BaseModel
 
 from app.api.container import services_of
 from app.api.context import current_scope
+from app.api.pagination import after_id
 from app.api.rest.common import (
     OutputCrs,
     Page,
     PageCursor,
     PageLimit,
-    decode_cursor,
-    encode_cursor,
-    etag_for,
+    etag_response,
+    parse_path_id,
 )
 from app.domain.organisation.geojson import boundary_to_geojson
 from app.domain.organisation.model import Level, OrgUnit, Slice, UnitRef
 from app.domain.organisation.services import OrgUnitNotFound, OrgUnitService
-from app.domain.shared.errors import InvalidInput
 from app.domain.shared.geo import Crs
-from app.domain.shared.ids import parse_id
 from app.domain.shared.scope import Scope
 
 router = APIRouter(tags=["organisation"])
@@ -84,38 +83,18 @@ class OrgUnitOut(BaseModel):
         )
 
 
-def cursor_id(cursor: str | None) -> uuid.UUID | None:
-    """The id a keyset page resumes after, from an opaque cursor."""
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    parsed = parse_id(str(values.get("id", "")))
-    if parsed is None:
-        raise InvalidInput(
-            "The cursor is not valid.", "分页游标无效。", code="pagination.invalid_cursor"
-        )
-    return parsed
-
-
-def next_cursor(page: Slice[Any]) -> str | None:
-    return encode_cursor({"id": str(page.items[-1].id)}) if page.has_more and page.items else None
-
-
-def unit_id_of(raw: str) -> uuid.UUID:
-    parsed = parse_id(raw)
-    if parsed is None:
-        raise OrgUnitNotFound()
-    return parsed
+def _unit_id(raw: str) -> uuid.UUID:
+    return parse_path_id(raw, OrgUnitNotFound)
 
 
 def _service(request: Request) -> OrgUnitService:
     return services_of(request).get(OrgUnitService)
 
 
-def _page(page: Slice[OrgUnit], crs: Crs) -> Page[OrgUnitOut]:
-    return Page[OrgUnitOut](
-        items=[OrgUnitOut.of(u, crs) for u in page.items], next_cursor=next_cursor(page)
-    )
+async def _page(page: Slice[OrgUnit], crs: Crs) -> Page[OrgUnitOut]:
+    # Boundaries can hold many thousands of vertices: serialise them off the event loop.
+    items = await asyncio.to_thread(lambda: [OrgUnitOut.of(u, crs) for u in page.items])
+    return Page[OrgUnitOut].keyset(items, more=page.has_more)
 
 
 @router.get(
@@ -139,10 +118,10 @@ async def list_org_units(
         level=level,
         parent_id=parent_id,
         limit=limit,
-        after=cursor_id(cursor),
+        after=after_id(cursor),
         with_boundary=include == "boundary",
     )
-    return _page(page, crs)
+    return await _page(page, crs)
 
 
 @router.get(
@@ -160,12 +139,10 @@ async def get_org_unit(
     crs: OutputCrs = Crs.WGS84,
 ) -> JSONResponse:
     unit = await _service(request).get_unit(
-        scope, unit_id_of(unit_id), with_boundary=include == "boundary"
+        scope, _unit_id(unit_id), with_boundary=include == "boundary"
     )
-    return JSONResponse(
-        OrgUnitOut.of(unit, crs).model_dump(mode="json"),
-        headers={"ETag": etag_for(unit.id, unit.version)},
-    )
+    out = await asyncio.to_thread(OrgUnitOut.of, unit, crs)
+    return etag_response(out, unit.id, unit.version)
 
 
 @router.get(
@@ -185,9 +162,9 @@ async def list_org_unit_children(
 ) -> Page[OrgUnitOut]:
     page = await _service(request).children(
         scope,
-        unit_id_of(unit_id),
+        _unit_id(unit_id),
         limit=limit,
-        after=cursor_id(cursor),
+        after=after_id(cursor),
         with_boundary=include == "boundary",
     )
-    return _page(page, crs)
+    return await _page(page, crs)

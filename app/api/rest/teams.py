@@ -11,7 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.container import services_of
 from app.api.context import current_scope
-from app.api.rest.common import Page, PageCursor, PageLimit
+from app.api.pagination import after_id
+from app.api.rest.common import (
+    Page,
+    PageCursor,
+    PageLimit,
+    etag_response,
+    parse_path_id,
+    required_version,
+)
 from app.api.rest.common import expected_version as if_match
 from app.api.rest.idempotency import run_idempotent
 from app.api.rest.volunteer_schemas import (
@@ -20,11 +28,6 @@ from app.api.rest.volunteer_schemas import (
     WRITE_ERRORS,
     TeamDetailOut,
     TeamOut,
-    after_id,
-    id_cursor,
-    one,
-    parse_path_id,
-    required_version,
 )
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.errors import TeamNotFound, VolunteerNotFound
@@ -67,7 +70,7 @@ def _tid(raw: str) -> uuid.UUID:
 
 def _detail(d: TeamDetail, status: int = 200) -> JSONResponse:
     location = f"/api/v1/teams/{d.team.id}" if status == 201 else ""
-    return one(
+    return etag_response(
         TeamDetailOut.of_detail(d), d.team.id, d.team.version, status=status, location=location
     )
 
@@ -120,8 +123,8 @@ async def list_teams(
         limit=limit,
         after=after_id(cursor),
     )
-    return Page[TeamOut](
-        items=[TeamOut.of(t) for t in page.items], next_cursor=id_cursor(page.next_after)
+    return Page[TeamOut].keyset(
+        [TeamOut.of(t) for t in page.items], more=page.next_after is not None
     )
 
 
@@ -160,7 +163,7 @@ async def update_team(
         name=body.name,
         type=body.type,
     )
-    return one(TeamOut.of(team), team.id, team.version)
+    return etag_response(TeamOut.of(team), team.id, team.version)
 
 
 @router.post(

@@ -12,17 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.container import services_of
 from app.api.context import current_scope
-from app.api.rest.common import Page, PageCursor, PageLimit
+from app.api.pagination import after_id
+from app.api.rest.common import Page, PageCursor, PageLimit, parse_path_id
 from app.api.rest.idempotency import run_idempotent
-from app.api.rest.volunteer_schemas import (
-    COMMON_ERRORS,
-    WRITE_ERRORS,
-    CourseOut,
-    TrainingOut,
-    after_id,
-    id_cursor,
-    parse_path_id,
-)
+from app.api.rest.volunteer_schemas import COMMON_ERRORS, WRITE_ERRORS, CourseOut, TrainingOut
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.errors import CourseNotFound, VolunteerNotFound
 from app.domain.volunteers.training import MAX_VALIDITY_MONTHS
@@ -109,8 +102,8 @@ async def list_courses(
     cursor: PageCursor = None,
 ) -> Any:
     page = await _service(request).list_courses(scope, limit=limit, after=after_id(cursor))
-    return Page[CourseOut](
-        items=[CourseOut.of(c) for c in page.items], next_cursor=id_cursor(page.next_after)
+    return Page[CourseOut].keyset(
+        [CourseOut.of(c) for c in page.items], more=page.next_after is not None
     )
 
 

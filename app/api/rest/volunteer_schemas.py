@@ -6,13 +6,8 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.rest.common import decode_cursor, encode_cursor, etag_for, expected_version
-from app.domain.shared.errors import InvalidInput, PreconditionRequired
-from app.domain.shared.ids import parse_id
 from app.domain.volunteers.glossary import (
     PREFERRED_ROLE_LABELS,
     SOURCE_CATEGORY_LABELS,
@@ -313,60 +308,6 @@ class TrainingOut(BaseModel):
         )
 
 
-def parse_path_id(raw: str, not_found: type[Exception]) -> uuid.UUID:
-    """Malformed ids are simply not found (like ids outside the caller's scope)."""
-    parsed = parse_id(raw)
-    if parsed is None:
-        raise not_found()
-    return parsed
-
-
-def after_id(cursor: str | None) -> uuid.UUID | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    parsed = parse_id(str(values.get("id", "")))
-    if parsed is None:
-        raise InvalidInput(
-            "The cursor is not valid.", "分页游标无效。", code="pagination.invalid_cursor"
-        )
-    return parsed
-
-
-def due_after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
-    """Keyset position of the re-checks-due list: (due date, id)."""
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    record_id = parse_id(str(values.get("id", "")))
-    try:
-        due = date.fromisoformat(str(values.get("due", "")))
-    except ValueError:
-        due = None
-    if due is None or record_id is None:
-        raise InvalidInput(
-            "The cursor is not valid.", "分页游标无效。", code="pagination.invalid_cursor"
-        )
-    return due, record_id
-
-
-def due_cursor(due: date | None, record_id: uuid.UUID) -> str:
-    return encode_cursor({"due": due, "id": str(record_id)})
-
-
-def id_cursor(next_after: tuple[object, ...] | None) -> str | None:
-    return encode_cursor({"id": next_after[0]}) if next_after else None
-
-
-def one(
-    model: BaseModel, record_id: object, version: int, *, status: int = 200, location: str = ""
-) -> JSONResponse:
-    headers = {"ETag": etag_for(record_id, version)}
-    if location:
-        headers["Location"] = location
-    return JSONResponse(model.model_dump(mode="json"), status_code=status, headers=headers)
-
-
 def labels() -> dict[str, dict[str, str]]:
     """The glossary (codes → Chinese labels) for clients building forms."""
     return {
@@ -374,11 +315,3 @@ def labels() -> dict[str, dict[str, str]]:
         "preferred_roles": {k.value: v for k, v in PREFERRED_ROLE_LABELS.items()},
         "team_types": {k.value: v for k, v in TEAM_TYPE_LABELS.items()},
     }
-
-
-def required_version(request: Request, record_id: object) -> int:
-    """The version named by If-Match; 428 without it."""
-    version = expected_version(request, record_id)
-    if version is None:
-        raise PreconditionRequired()
-    return version

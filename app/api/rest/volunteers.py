@@ -12,7 +12,15 @@ from fastapi.responses import JSONResponse
 
 from app.api.container import services_of
 from app.api.context import current_scope
-from app.api.rest.common import Page, PageCursor, PageLimit
+from app.api.pagination import after_id, due_after, due_cursor
+from app.api.rest.common import (
+    Page,
+    PageCursor,
+    PageLimit,
+    etag_response,
+    parse_path_id,
+    required_version,
+)
 from app.api.rest.common import expected_version as if_match
 from app.api.rest.idempotency import run_idempotent
 from app.api.rest.volunteer_schemas import (
@@ -29,22 +37,15 @@ from app.api.rest.volunteer_schemas import (
     StatusChangeIn,
     StatusChangeOut,
     VolunteerOut,
-    after_id,
-    due_after,
-    due_cursor,
-    id_cursor,
     labels,
-    one,
-    parse_path_id,
-    required_version,
 )
+from app.api.volunteer_forms import person_form, profile_changes, station_or_default
 from app.domain.shared.errors import FieldError, InvalidInput
 from app.domain.shared.personal_data import parse_cn_mobile, parse_resident_id
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.errors import VolunteerNotFound
 from app.domain.volunteers.glossary import SourceCategory
 from app.domain.volunteers.lifecycle import VolunteerStatus
-from app.domain.volunteers.model import ProfileChanges
 from app.domain.volunteers.ports import VolunteerFilter
 from app.domain.volunteers.recruitment import PersonForm
 from app.domain.volunteers.services import CheckInput, VolunteerService
@@ -66,7 +67,7 @@ def _location(volunteer_id: uuid.UUID) -> str:
 
 
 def _one(v: VolunteerView, status: int = 200) -> JSONResponse:
-    return one(
+    return etag_response(
         VolunteerOut.of(v),
         v.id,
         v.version,
@@ -86,22 +87,8 @@ def _station_required() -> InvalidInput:
 
 
 def _form(body: PersonIn, scope: Scope) -> PersonForm:
-    station_id = body.station_id
-    if station_id is None and scope.is_staff and len(scope.station_ids) == 1:
-        station_id = next(iter(scope.station_ids))
-    if station_id is None:
-        raise _station_required()
-    return PersonForm(
-        name=body.name,
-        phone=body.phone,
-        resident_id=body.resident_id,
-        address=body.address,
-        station_id=station_id,
-        community_id=body.community_id,
-        source_category=body.source_category.value,
-        skills=body.skills,
-        preferred_roles=[r.value for r in body.preferred_roles],
-    )
+    station_id = station_or_default(scope, body.station_id, _station_required)
+    return person_form(body, station_id, body.community_id)
 
 
 @router.get(
@@ -198,8 +185,8 @@ async def list_volunteers(
         else None,
     )
     page = await service.search(scope, flt, limit=limit, after=after_id(cursor))
-    return Page[VolunteerOut](
-        items=[VolunteerOut.of(v) for v in page.items], next_cursor=id_cursor(page.next_after)
+    return Page[VolunteerOut].keyset(
+        [VolunteerOut.of(v) for v in page.items], more=page.next_after is not None
     )
 
 
@@ -218,10 +205,10 @@ async def list_rechecks_due(
     cursor: PageCursor = None,
 ) -> Any:
     page = await _service(request).rechecks_due(scope, before, limit=limit, after=due_after(cursor))
-    last = page.items[-1] if page.items and page.next_after else None
-    next_cursor = due_cursor(last.next_recheck_on, last.id) if last else None
-    return Page[VolunteerOut](
-        items=[VolunteerOut.of(v) for v in page.items], next_cursor=next_cursor
+    return Page[VolunteerOut].keyset(
+        [VolunteerOut.of(v) for v in page.items],
+        more=page.next_after is not None,
+        cursor=lambda v: due_cursor(v.next_recheck_on, v.id),
     )
 
 
@@ -253,18 +240,7 @@ async def update_volunteer(
 ) -> Any:
     vid = _vid(volunteer_id)
     version = required_version(request, vid)
-    changes = ProfileChanges(
-        name=body.name,
-        phone=body.phone,
-        address=body.address,
-        skills=tuple(body.skills) if body.skills is not None else None,
-        preferred_roles=tuple(r.value for r in body.preferred_roles)
-        if body.preferred_roles is not None
-        else None,
-        has_photo=body.has_photo,
-        source_category=body.source_category.value if body.source_category else None,
-        community_id=body.community_id,
-    )
+    changes = profile_changes(body, body.community_id)
     view = await _service(request).update_profile(scope, vid, changes, expected_version=version)
     return _one(view)
 
@@ -335,7 +311,7 @@ async def record_background_check(
             ),
         )
         out = CheckRecordedOut(check=BackgroundCheckOut.of(check), volunteer=VolunteerOut.of(view))
-        return one(out, view.id, view.version, status=201, location=_location(view.id))
+        return etag_response(out, view.id, view.version, status=201, location=_location(view.id))
 
     return await run_idempotent(
         request,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.container import services_of
 from app.api.context import current_scope
+from app.api.pagination import after_id
 from app.api.rest.common import (
     LocationIn,
     LocationOut,
@@ -19,11 +20,12 @@ from app.api.rest.common import (
     Page,
     PageCursor,
     PageLimit,
-    etag_for,
+    etag_response,
     expected_version,
+    parse_path_id,
+    required_version,
 )
 from app.api.rest.idempotency import run_idempotent
-from app.api.rest.org_units import cursor_id, next_cursor
 from app.domain.organisation.model import CODE_MAX, NAME_MAX, RADIUS_MAX_M, RADIUS_MIN_M, WatchPoint
 from app.domain.organisation.ports import WatchPointFilter
 from app.domain.organisation.services import (
@@ -34,7 +36,6 @@ from app.domain.organisation.services import (
 )
 from app.domain.shared.errors import FieldError, InvalidInput
 from app.domain.shared.geo import Crs, GeoPoint, to_wgs84
-from app.domain.shared.ids import parse_id
 from app.domain.shared.scope import Scope
 
 router = APIRouter(tags=["watch points"])
@@ -114,21 +115,13 @@ def _service(request: Request) -> WatchPointService:
 
 
 def _id(raw: str) -> uuid.UUID:
-    parsed = parse_id(raw)
-    if parsed is None:
-        raise WatchPointNotFound()
-    return parsed
+    return parse_path_id(raw, WatchPointNotFound)
 
 
 def _one(point: WatchPoint, crs: Crs, scope: Scope, status: int = 200) -> JSONResponse:
-    headers = {"ETag": etag_for(point.id, point.version)}
-    if status == 201:
-        headers["Location"] = f"/api/v1/watch-points/{point.id}"
-    return JSONResponse(
-        WatchPointOut.of(point, crs, scope).model_dump(mode="json"),
-        status_code=status,
-        headers=headers,
-    )
+    location = f"/api/v1/watch-points/{point.id}" if status == 201 else ""
+    out = WatchPointOut.of(point, crs, scope)
+    return etag_response(out, point.id, point.version, status=status, location=location)
 
 
 def _near(raw: str | None, crs: Crs) -> GeoPoint | None:
@@ -212,10 +205,9 @@ async def list_watch_points(
         near=_near(near, crs),
         radius_m=radius,
     )
-    page = await _service(request).list_points(scope, where, limit=limit, after=cursor_id(cursor))
-    return Page[WatchPointOut](
-        items=[WatchPointOut.of(p, crs, scope) for p in page.items],
-        next_cursor=next_cursor(page),
+    page = await _service(request).list_points(scope, where, limit=limit, after=after_id(cursor))
+    return Page[WatchPointOut].keyset(
+        [WatchPointOut.of(p, crs, scope) for p in page.items], more=page.has_more
     )
 
 
@@ -251,8 +243,7 @@ async def update_watch_point(
     crs: OutputCrs = Crs.WGS84,
 ) -> JSONResponse:
     point_id = _id(watch_point_id)
-    version = expected_version(request, point_id)
-    assert version is not None  # required=True raises instead
+    version = required_version(request, point_id)
     changes = WatchPointChanges(
         name=body.name,
         location=body.location.to_point() if body.location else None,

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from app.domain.identity.errors import AccountDisabled, AlreadyDisabled
 from app.domain.shared.errors import FieldError, InvalidInput, NotAllowed
-from app.domain.shared.scope import Role, Scope
+from app.domain.shared.scope import Role, RoleCoverage, Scope
 
 # Actor recorded for requests made before anyone signed in (sign-in endpoints).
 ANONYMOUS_ACCOUNT_ID = uuid.UUID("00000000-0000-7000-8000-000000000001")
@@ -142,14 +142,14 @@ def ensure_may_read_officers(scope: Scope) -> None:
 def _covers(
     scope: Scope, role: Role, unit_station: uuid.UUID | None, district: uuid.UUID | None
 ) -> bool:
-    """Whether ``scope`` administers a grant of ``role`` at a unit with these ancestors."""
-    if scope.has(Role.DISTRICT_ADMIN) and district is not None and district in scope.district_ids:
+    """Whether ``scope`` administers a grant of ``role`` at a unit with these ancestors.
+    Only the admin roles' own units count, not what other roles of the account reach."""
+    if district is not None and district in scope.districts_as(Role.DISTRICT_ADMIN):
         return True
     return (
-        scope.has(Role.STATION_ADMIN)
-        and role in STATION_GRANTABLE
+        role in STATION_GRANTABLE
         and unit_station is not None
-        and unit_station in scope.station_ids
+        and unit_station in scope.stations_as(Role.STATION_ADMIN)
     )
 
 
@@ -254,25 +254,33 @@ def scope_from_bindings(
     """Station-bound roles see their station; district-bound roles see every station of the
     district plus its district queue; resident roles see no jurisdiction at all."""
     roles: set[Role] = set()
-    stations: set[uuid.UUID] = set()
-    districts: set[uuid.UUID] = set()
     units: set[uuid.UUID] = set()
+    # Per role, so that each role acts only where it is bound (Scope.stations_as).
+    stations: dict[Role, set[uuid.UUID]] = {}
+    districts: dict[Role, set[uuid.UUID]] = {}
     for b in bindings:
         roles.add(b.role)
         if b.unit_id is None:
             continue
         units.add(b.unit_id)
+        role_stations = stations.setdefault(b.role, set())
+        role_districts = districts.setdefault(b.role, set())
         if b.unit_level == UnitLevel.DISTRICT:
-            districts.add(b.unit_id)
-            stations.update(b.district_station_ids)
+            role_districts.add(b.unit_id)
+            role_stations.update(b.district_station_ids)
         elif b.station_id is not None:
-            stations.add(b.station_id)
+            role_stations.add(b.station_id)
+    coverage = tuple(
+        RoleCoverage(role, frozenset(stations[role]), frozenset(districts[role]))
+        for role in sorted(stations)
+    )
     return Scope(
         account_id=account_id,
         roles=frozenset(roles),
-        station_ids=frozenset(stations),
-        district_ids=frozenset(districts),
+        station_ids=frozenset(s for c in coverage for s in c.station_ids),
+        district_ids=frozenset(d for c in coverage for d in c.district_ids),
         unit_ids=frozenset(units),
         session_id=session_id,
         request_id=request_id,
+        coverage=coverage,
     )

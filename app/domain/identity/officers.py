@@ -31,6 +31,7 @@ from app.domain.shared.errors import FieldError, InvalidInput, StaleVersion
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import Scope
+from app.domain.shared.text import storable
 
 MAX_DISPLAY_NAME: Final = 64
 
@@ -46,6 +47,14 @@ class NewOfficer:
 
 def _display_name(raw: str | None) -> str | None:
     name = (raw or "").strip()
+    if not storable(name):
+        message = "The display name contains characters that cannot be stored."
+        raise InvalidInput(
+            message,
+            "显示名称中含有无法保存的字符。",
+            code="officer.invalid_display_name",
+            fields=[FieldError(field="display_name", code="invalid_characters", message=message)],
+        )
     if len(name) > MAX_DISPLAY_NAME:
         message = f"Display names have at most {MAX_DISPLAY_NAME} characters."
         raise InvalidInput(
@@ -78,8 +87,9 @@ class OfficerService:
         # Hash before the transaction opens: it is slow and holds no lock.
         password_hash = await self._hasher.hash(command.password)
         now = self._clock.now()
+        unit_code = command.unit_code.strip()
         async with self._uow(scope) as uow:
-            unit = await uow.units.by_code(scope, command.unit_code.strip())
+            unit = await uow.units.by_code(scope, unit_code) if storable(unit_code) else None
             if unit is None:
                 raise UnitNotFound()
             check_role_fits_unit(role, unit)
@@ -95,11 +105,9 @@ class OfficerService:
             await uow.officers.add_credentials(
                 OfficerCredentials(account.id, username, password_hash), now
             )
+            # Ids and codes only: usernames are often the officer's name in pinyin.
             uow.audit(
-                "officer.created",
-                "account",
-                account.id,
-                {"username": username, "role": role.value, "unit_id": unit.id},
+                "officer.created", "account", account.id, {"role": role.value, "unit_id": unit.id}
             )
             uow.add_event(account_created(account, None, now))
             await uow.commit()

@@ -42,6 +42,7 @@ from app.domain.shared.ids import new_id
 from app.domain.shared.personal_data import parse_cn_mobile
 from app.domain.shared.protection import BlindIndexer, FieldCipher
 from app.domain.shared.scope import Role
+from app.domain.shared.text import storable
 
 _DAY: Final = timedelta(days=1)
 _MAX_WECHAT_CODE: Final = 128
@@ -183,7 +184,8 @@ class SignInService:
                 ],
                 LoginRateLimited,
             )
-            credentials = await uow.officers.credentials(name)
+            # A name the database cannot even hold belongs to nobody.
+            credentials = await uow.officers.credentials(name) if storable(name) else None
             await uow.login_attempts.add(new_id(), user_index, ip_index, now)
             await uow.commit()
         # 2. The hash check, outside any transaction; unknown names cost the same time.

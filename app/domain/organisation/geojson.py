@@ -22,6 +22,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from app.domain.organisation.model import Boundary, Level
 from app.domain.shared.errors import InvalidInput
 from app.domain.shared.geo import Crs, GeoPoint, from_wgs84
+from app.domain.shared.text import storable
 
 REQUIRED = ("level", "code", "name")
 ALLOWED = frozenset({"level", "code", "name", "parent_code"})
@@ -151,6 +152,8 @@ def _properties(props: dict[str, Any]) -> tuple[Level, str, str, str | None]:
         raise _Reject("code must be 1-64 letters, digits, '.', '_' or '-'")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > NAME_MAX:
         raise _Reject(f"name must be text of 1-{NAME_MAX} characters")
+    if not storable(name):
+        raise _Reject("name contains characters that cannot be stored (NUL)")
     parent_code = props.get("parent_code")
     if level is Level.DISTRICT:
         if parent_code not in (None, ""):
@@ -158,8 +161,8 @@ def _properties(props: dict[str, Any]) -> tuple[Level, str, str, str | None]:
         return level, code.strip(), name.strip(), None
     if parent_code in (None, ""):
         raise _Reject("missing property: parent_code")
-    if not isinstance(parent_code, str):
-        raise _Reject("parent_code must be text")
+    if not isinstance(parent_code, str) or not CODE_PATTERN.match(parent_code.strip()):
+        raise _Reject("parent_code must be 1-64 letters, digits, '.', '_' or '-'")
     return level, code.strip(), name.strip(), parent_code.strip()
 
 

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from app.domain.shared.errors import Conflict, FieldError, InvalidInput, InvalidTransition
 from app.domain.shared.geo import GeoPoint, distance_m
+from app.domain.shared.text import storable
 
 T = TypeVar("T")
 
@@ -187,7 +188,7 @@ def _field_error(field_name: str, code: str, en: str, zh: str) -> WatchPointInva
 
 def check_name(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > NAME_MAX:
+    if not name or len(name) > NAME_MAX or not storable(name):
         raise _field_error(
             "name",
             "length",

@@ -33,7 +33,7 @@ from app.domain.shared.events import DomainEvent
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
 from app.domain.shared.imports import ImportReport, Progress, no_progress
-from app.domain.shared.scope import Scope
+from app.domain.shared.scope import WRITING_STAFF_ROLES, Scope
 
 UowFactory = Callable[[Scope], OrganisationUnitOfWork]
 
@@ -238,17 +238,19 @@ class WatchPointService:
         self.new_token = token_factory
 
     async def _placement_for(self, scope: Scope, point: GeoPoint) -> Placement:
-        """Route the point; it must land in a station the caller covers."""
+        """Route the point; it must land in a station the caller covers as a writer."""
         placement = await self.locator.locate(point)
-        if placement.station_id is None or not (
-            scope.unrestricted or placement.station_id in scope.station_ids
-        ):
+        if placement.station_id is None or not _writes_at(scope, placement.station_id):
             raise OutsideJurisdiction()
         return placement
 
     @staticmethod
-    def _require_writer(scope: Scope) -> None:
+    def _require_writer(scope: Scope, station_id: uuid.UUID | None = None) -> None:
+        """A writing role at all, and, for an existing point, one that reaches its station
+        (reading it through an auditor role is not enough)."""
         if not (scope.unrestricted or scope.can_write_org_data):
+            raise WatchPointWriteNotAllowed()
+        if station_id is not None and not _writes_at(scope, station_id):
             raise WatchPointWriteNotAllowed()
 
     async def create(self, scope: Scope, command: NewWatchPoint) -> WatchPoint:
@@ -344,7 +346,7 @@ class WatchPointService:
         point = await uow.watch_points.get(watch_point_id)
         if point is None:
             raise WatchPointNotFound()
-        self._require_writer(scope)
+        self._require_writer(scope, point.station_id)
         if expected_version is not None and point.version != expected_version:
             raise StaleVersion()
         return point
@@ -360,6 +362,10 @@ class WatchPointService:
         uow.add_event(DomainEvent(event, "watch_point", point.id, self.clock.now(), detail))
         await uow.commit()
         point.changes.clear()
+
+
+def _writes_at(scope: Scope, station_id: uuid.UUID) -> bool:
+    return scope.unrestricted or station_id in scope.stations_as(*WRITING_STAFF_ROLES)
 
 
 def _generated_code(placement: Placement) -> str:

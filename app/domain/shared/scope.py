@@ -29,6 +29,17 @@ OFFICER_ROLE_NAMES = ("officer", "station_admin", "district_admin", "auditor")
 
 
 @dataclass(frozen=True, slots=True)
+class RoleCoverage:
+    """The jurisdiction one role reaches: roles bound to different units of the same
+    account must not lend each other their reach (an auditor's read access elsewhere is
+    no officer's write access there)."""
+
+    role: Role
+    station_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    district_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
 class Scope:
     account_id: uuid.UUID
     roles: frozenset[Role]
@@ -43,6 +54,9 @@ class Scope:
     request_id: str | None = None
     # Operator commands (CLI) act for the whole installation; never set for a request.
     unrestricted: bool = False
+    # Per-role reach (the union of which is station_ids / district_ids). Set by the
+    # authenticator; a scope built without it holds one jurisdiction for all its roles.
+    coverage: tuple[RoleCoverage, ...] = ()
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
@@ -69,6 +83,19 @@ class Scope:
             if role in self.roles:
                 return role.value
         return "system" if self.unrestricted else "anonymous"
+
+    def stations_as(self, *roles: Role) -> frozenset[uuid.UUID]:
+        """Stations the caller reaches through ``roles`` only (writes check this, not the
+        union ``station_ids`` that reads use)."""
+        if not self.coverage:
+            return self.station_ids if self.has(*roles) else frozenset()
+        return frozenset(s for c in self.coverage if c.role in roles for s in c.station_ids)
+
+    def districts_as(self, *roles: Role) -> frozenset[uuid.UUID]:
+        """Districts the caller reaches through ``roles`` only."""
+        if not self.coverage:
+            return self.district_ids if self.has(*roles) else frozenset()
+        return frozenset(d for c in self.coverage if c.role in roles for d in c.district_ids)
 
     def sees_station(self, station_id: uuid.UUID | None, district_id: uuid.UUID | None) -> bool:
         """Python twin of the SQL scope filter, for records already in memory."""

@@ -20,16 +20,12 @@ def is_self(scope: Scope, account_id: uuid.UUID | None) -> bool:
 def is_station_staff(scope: Scope, station_id: uuid.UUID) -> bool:
     """Officers and station admins of the record's own station (社区民警, 所领导).
 
-    A caller who also holds a district role has every station of the district in
-    ``station_ids``; then only the units their station role is bound to count.
+    Only the stations those two roles are bound to count: an account that also audits
+    other stations, or administers a district, is not their station staff.
     """
     if scope.unrestricted:
         return True
-    if not scope.has(Role.OFFICER, Role.STATION_ADMIN) or station_id not in scope.station_ids:
-        return False
-    if scope.has(Role.DISTRICT_ADMIN, Role.AUDITOR):
-        return station_id in scope.unit_ids
-    return True
+    return station_id in scope.stations_as(Role.OFFICER, Role.STATION_ADMIN)
 
 
 def sees_full_personal_data(
@@ -42,14 +38,15 @@ def sees_full_personal_data(
 
 def can_manage(scope: Scope, station_id: uuid.UUID, district_id: uuid.UUID) -> bool:
     """Change records of a station: its officers and station admins, or the district
-    admin of its district. Auditors only read."""
+    admin of its district. Auditors only read, and what an account reaches as auditor
+    never counts for its other roles."""
     if scope.unrestricted:
         return True
-    if scope.has(Role.OFFICER, Role.STATION_ADMIN) and station_id in scope.station_ids:
+    if is_station_staff(scope, station_id):
         return True
-    return scope.has(Role.DISTRICT_ADMIN) and (
-        station_id in scope.station_ids or district_id in scope.district_ids
-    )
+    return station_id in scope.stations_as(
+        Role.DISTRICT_ADMIN
+    ) or district_id in scope.districts_as(Role.DISTRICT_ADMIN)
 
 
 def require_manage(scope: Scope, station_id: uuid.UUID, district_id: uuid.UUID) -> None:

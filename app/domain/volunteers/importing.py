@@ -11,6 +11,7 @@ from typing import Final
 from app.domain.shared.errors import DomainError, FieldError, InvalidInput
 from app.domain.shared.imports import ImportReport, Progress, no_progress
 from app.domain.shared.scope import Scope
+from app.domain.shared.text import storable
 from app.domain.volunteers.model import Origin
 from app.domain.volunteers.recruitment import PersonForm
 from app.domain.volunteers.services import VolunteerService
@@ -118,6 +119,8 @@ class VolunteerImporter:
         code = values.get("station_code") or default_station_code or ""
         if not code:
             return "import.station_required: no station code in the row and no --station"
+        if not storable(code):
+            return "import.unknown_station: the station code has invalid characters"
         if code not in stations:
             found = await self.service.station_by_code(scope, code)
             stations[code] = found.id if found else None

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from app.domain.shared.errors import FieldError, InvalidInput
+from app.domain.shared.text import storable
 from app.domain.volunteers.errors import VolunteerInvalidTransition
 from app.domain.volunteers.glossary import PreferredRole, SourceCategory
 from app.domain.volunteers.lifecycle import (
@@ -89,14 +90,25 @@ def one_year_after(day: date) -> date:
         return day.replace(year=day.year + 1, day=28)
 
 
-def _clean_reason(reason: str | None) -> str | None:
+_FIELD_ZH = {"reason": "原因", "note": "备注"}
+
+
+def _clean_reason(reason: str | None, field_name: str = "reason") -> str | None:
     text = (reason or "").strip()
+    label_zh = _FIELD_ZH.get(field_name, field_name)
+    if not storable(text):
+        raise InvalidInput(
+            f"The {field_name} contains characters that cannot be stored.",
+            f"{label_zh}中含有无法保存的字符。",
+            code=f"volunteer.invalid_{field_name}",
+            fields=[FieldError(field_name, "invalid_characters", "invalid characters")],
+        )
     if len(text) > MAX_REASON:
         raise InvalidInput(
-            f"The reason must be at most {MAX_REASON} characters.",
-            f"原因不能超过{MAX_REASON}个字符。",
-            code="volunteer.reason_too_long",
-            fields=[FieldError("reason", "too_long", "reason is too long")],
+            f"The {field_name} must be at most {MAX_REASON} characters.",
+            f"{label_zh}不能超过{MAX_REASON}个字符。",
+            code=f"volunteer.{field_name}_too_long",
+            fields=[FieldError(field_name, "too_long", f"{field_name} is too long")],
         )
     return text or None
 
@@ -260,7 +272,7 @@ def new_background_check(
         checked_by=checked_by,
         checked_on=checked_on,
         result=result,
-        note=(note or "").strip() or None,
+        note=_clean_reason(note, "note"),
         next_recheck_on=due,
         recorded_at=recorded_at,
     )

@@ -82,6 +82,10 @@ class VolunteerRepository(Protocol):
         """Unscoped on purpose: the public badge check (the token is the capability)."""
         ...
 
+    async def number_taken(self, number: str) -> bool:
+        """Unscoped: whether any record holds this volunteer number."""
+        ...
+
     async def update(self, volunteer: Volunteer, *, expected_version: int | None) -> None:
         """Save changes and pending history/checks; raises ``StaleVersion`` when the
         stored version differs from ``expected_version`` (or from the loaded one)."""
@@ -101,9 +105,14 @@ class VolunteerRepository(Protocol):
 
 
 class NumberCounter(Protocol):
-    async def next(self, district_id: uuid.UUID, year: int) -> int:
+    async def next(self, district_id: uuid.UUID, year: int, *, series: str) -> int:
         """Next per-district, per-year sequence value; unique under concurrency (the
-        counter row stays locked until the transaction ends)."""
+        counter row stays locked until the transaction ends).
+
+        ``series`` names the number space the value is formatted into (prefix and year).
+        Districts whose codes give the same prefix share it: they are serialised on the
+        series until commit, so a caller skipping numbers already issued never races
+        another district for the same number."""
         ...
 
 

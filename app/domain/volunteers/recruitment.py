@@ -16,6 +16,7 @@ from app.domain.shared.personal_data import (
     parse_cn_mobile,
     parse_resident_id,
 )
+from app.domain.shared.text import storable
 from app.domain.volunteers.errors import UnderAge
 from app.domain.volunteers.glossary import (
     PreferredRole,
@@ -81,6 +82,9 @@ def clean_skills(raw: Sequence[str], errors: list[FieldError]) -> tuple[str, ...
         tag = item.strip()
         if not tag or tag in tags:
             continue
+        if not storable(tag):
+            errors.append(_error("skills", "invalid_characters", "a skill has invalid characters"))
+            return ()
         if len(tag) > MAX_TAG_LENGTH:
             errors.append(_error("skills", "too_long", f"a skill is at most {MAX_TAG_LENGTH}"))
             return ()
@@ -109,6 +113,8 @@ def clean_name(raw: str, errors: list[FieldError]) -> str:
     name = " ".join(raw.split())
     if not name:
         errors.append(_error("name", "required", "a name is required"))
+    elif not storable(name):
+        errors.append(_error("name", "invalid_characters", "the name has invalid characters"))
     elif len(name) > MAX_NAME_LENGTH:
         errors.append(_error("name", "too_long", f"at most {MAX_NAME_LENGTH} characters"))
     return name
@@ -118,6 +124,8 @@ def clean_address(raw: str, errors: list[FieldError]) -> str:
     address = raw.strip()
     if not address:
         errors.append(_error("address", "required", "an address is required"))
+    elif not storable(address):
+        errors.append(_error("address", "invalid_characters", "the address has invalid characters"))
     elif len(address) > MAX_ADDRESS_LENGTH:
         errors.append(_error("address", "too_long", f"at most {MAX_ADDRESS_LENGTH} characters"))
     return address

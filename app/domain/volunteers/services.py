@@ -296,6 +296,15 @@ class VolunteerService:
         """Batch read for DataLoaders and node lookups: list rows, scoped, in any order."""
         async with self.uow_factory(scope) as uow:
             rows = await uow.volunteers.get_many(ids)
+            if rows and scope.is_staff:
+                # Batches of people read by staff are listings too (see ``search``).
+                uow.audit(
+                    "volunteer.listed",
+                    "volunteer",
+                    rows[0].id if len(rows) == 1 else None,
+                    {"filters": ["ids"], "count": len(rows)},
+                )
+                await uow.commit()
         return [self._summary(scope, v) for v in rows]
 
     async def history(self, scope: Scope, volunteer_id: uuid.UUID) -> list[StatusChange]:
@@ -466,8 +475,13 @@ class VolunteerService:
         district = await uow.stations.district(v.district_id)
         prefix = district_prefix(district[1] if district else "")
         year = local_date(now).year
-        sequence = await uow.numbers.next(v.district_id, year)
-        return new_identification(prefix, year, sequence)
+        # Prefixes are not unique (codes differing in case or beyond the prefix length):
+        # skip numbers another district of the same prefix already issued.
+        while True:
+            sequence = await uow.numbers.next(v.district_id, year, series=f"{prefix}-{year}")
+            identification = new_identification(prefix, year, sequence)
+            if not await uow.volunteers.number_taken(identification.number):
+                return identification
 
 
 def vars_of(flt: VolunteerFilter) -> dict[str, object]:

@@ -13,7 +13,7 @@ from app.domain.shared.errors import FieldError, InvalidInput, NotFound, StaleVe
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.ids import new_id
 from app.domain.shared.personal_data import mask_name
-from app.domain.shared.scope import Scope
+from app.domain.shared.scope import WRITING_STAFF_ROLES, Scope
 from app.domain.volunteers.access import is_self, is_station_staff, require_manage
 from app.domain.volunteers.errors import TeamNotFound, VolunteerNotFound
 from app.domain.volunteers.glossary import TeamType
@@ -36,8 +36,9 @@ def _event(name: str, team: Team, at: datetime, **payload: Any) -> DomainEvent:
 
 
 def _sole_station(scope: Scope) -> uuid.UUID:
-    if len(scope.station_ids) == 1:
-        return next(iter(scope.station_ids))
+    writable = scope.stations_as(*WRITING_STAFF_ROLES)
+    if len(writable) == 1:
+        return next(iter(writable))
     message = "Choose the station of the team."
     raise InvalidInput(
         message,
@@ -45,6 +46,20 @@ def _sole_station(scope: Scope) -> uuid.UUID:
         code="team.station_required",
         fields=[FieldError("station_id", "required", message)],
     )
+
+
+async def _audit_roster(
+    uow: VolunteersUnitOfWork, scope: Scope, members: dict[uuid.UUID, list[MemberView]]
+) -> None:
+    """Staff reading rosters read lists of people: a privileged read, audited (ids and
+    counts only). A volunteer sees only their own entry, which needs no record."""
+    count = sum(len(views) for views in members.values())
+    if not count or not (scope.is_staff or scope.unrestricted):
+        return
+    team_ids = sorted(team_id for team_id, views in members.items() if views)
+    record_id = team_ids[0] if len(team_ids) == 1 else None
+    uow.audit("team.members_listed", "team", record_id, {"team_ids": team_ids, "count": count})
+    await uow.commit()
 
 
 class TeamService:
@@ -80,6 +95,7 @@ class TeamService:
             if team is None:
                 raise TeamNotFound()
             members = await self._members(uow, scope, [team])
+            await _audit_roster(uow, scope, members)
         return TeamDetail(team, tuple(members.get(team.id, [])))
 
     async def get_many(self, scope: Scope, ids: Sequence[uuid.UUID]) -> list[Team]:
@@ -210,7 +226,9 @@ class TeamService:
         """Current rosters of the given teams (those in scope), for DataLoaders."""
         async with self.uow_factory(scope) as uow:
             teams = await uow.teams.get_many(team_ids)
-            return await self._members(uow, scope, teams)
+            members = await self._members(uow, scope, teams)
+            await _audit_roster(uow, scope, members)
+        return members
 
     async def teams_of(
         self, scope: Scope, volunteer_ids: Sequence[uuid.UUID]

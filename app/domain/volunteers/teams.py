@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Final
 
 from app.domain.shared.errors import FieldError, InvalidInput, NotAllowed
+from app.domain.shared.text import storable
 from app.domain.volunteers.errors import TeamConflict
 from app.domain.volunteers.glossary import TeamType
 from app.domain.volunteers.lifecycle import SERVING
@@ -19,7 +20,7 @@ MAX_TEAM_NAME: Final = 100
 
 def clean_label(value: str, field: str, limit: int) -> str:
     text = " ".join(value.split())
-    if not text or len(text) > limit:
+    if not text or len(text) > limit or not storable(text):
         message = f"{field} must be 1–{limit} characters"
         raise InvalidInput(
             f"The {field} must be 1–{limit} characters.",

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Final
 
 from app.domain.shared.errors import FieldError, InvalidInput
+from app.domain.shared.text import storable
 
 MAX_VALIDITY_MONTHS: Final = 120
 _CODE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
@@ -78,7 +79,7 @@ def new_course(
             "课程编码为1–40位字母、数字或“._-”。",
         )
     title = " ".join(title.split())
-    if not title or len(title) > 200:
+    if not title or len(title) > 200 or not storable(title):
         raise _invalid(
             "title", "length", "The title must be 1–200 characters.", "课程名称须为1–200个字符。"
         )

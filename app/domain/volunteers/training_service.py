@@ -79,10 +79,11 @@ class TrainingService:
         station_id, district_id = data.station_id, data.district_id
         if station_id is None and district_id is None:
             # Default owner: a district admin's district, or an officer's only station.
-            if scope.has(Role.DISTRICT_ADMIN) and len(scope.district_ids) == 1:
-                district_id = next(iter(scope.district_ids))
-            elif len(scope.station_ids) == 1:
-                station_id = next(iter(scope.station_ids))
+            administered = scope.districts_as(Role.DISTRICT_ADMIN)
+            if len(administered) == 1:
+                district_id = next(iter(administered))
+            elif len(writable := scope.stations_as(Role.OFFICER, Role.STATION_ADMIN)) == 1:
+                station_id = next(iter(writable))
         if station_id is not None:
             station = await uow.stations.station(station_id)
             if station is None:
@@ -97,9 +98,7 @@ class TrainingService:
                 code="course.owner_required",
                 fields=[FieldError("station_id", "required", message)],
             )
-        if not scope.unrestricted and not (
-            scope.has(Role.DISTRICT_ADMIN) and district_id in scope.district_ids
-        ):
+        if not scope.unrestricted and district_id not in scope.districts_as(Role.DISTRICT_ADMIN):
             raise NotAllowed(
                 "Only the district admin creates district-wide courses.",
                 "只有分局管理员可以创建全分局课程。",

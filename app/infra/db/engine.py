@@ -15,6 +15,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         max_overflow=pool_size,
         pool_pre_ping=True,
         echo=echo,
+        # Statement errors (and echo) would otherwise carry the bound values - names,
+        # blind indexes, tokens - into exception texts and from there into the logs.
+        hide_parameters=True,
         connect_args={
             # JIT compilation costs more than it saves on short OLTP queries.
             "server_settings": {"jit": "off", "application_name": "shouwang"},

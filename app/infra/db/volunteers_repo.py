@@ -3,6 +3,7 @@ opened on the way out, every read filtered by the caller's scope in SQL."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -272,6 +273,10 @@ class SqlVolunteerRepository:
         row = (await self._s.execute(sa.select(t).where(t.c.badge_token == token))).first()
         return self._from_row(row) if row is not None else None
 
+    async def number_taken(self, number: str) -> bool:
+        query = sa.select(sa.exists().where(t.c.volunteer_number == number))
+        return bool((await self._s.execute(query)).scalar())
+
     async def search(
         self, flt: VolunteerFilter, *, limit: int, after: uuid.UUID | None
     ) -> list[Volunteer]:
@@ -317,10 +322,16 @@ class SqlVolunteerRepository:
         query = query.order_by(t.c.next_recheck_on, t.c.id).limit(limit)
         return [self._from_row(r) for r in (await self._s.execute(query)).all()]
 
+    def _visible_volunteer(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+        """Rows hanging off a volunteer follow that volunteer's visibility, in SQL too."""
+        return column.in_(sa.select(t.c.id).where(volunteer_visible(self._scope)))
+
     async def history(self, volunteer_id: uuid.UUID) -> list[StatusChange]:
         h = volunteer_status_history
         rows = await self._s.execute(
-            sa.select(h).where(h.c.volunteer_id == volunteer_id).order_by(h.c.seq)
+            sa.select(h)
+            .where(h.c.volunteer_id == volunteer_id, self._visible_volunteer(h.c.volunteer_id))
+            .order_by(h.c.seq)
         )
         return [
             StatusChange(
@@ -338,7 +349,7 @@ class SqlVolunteerRepository:
         c = background_checks
         rows = await self._s.execute(
             sa.select(c)
-            .where(c.c.volunteer_id == volunteer_id)
+            .where(c.c.volunteer_id == volunteer_id, self._visible_volunteer(c.c.volunteer_id))
             .order_by(c.c.checked_on.desc(), c.c.id.desc())
         )
         return [
@@ -406,11 +417,19 @@ class SqlStationDirectory:
         return (row.id, row.code) if row is not None else None
 
 
+def _series_lock(series: str) -> int:
+    digest = hashlib.sha256(b"shouwang.volunteer_number\x00" + series.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class SqlNumberCounter:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def next(self, district_id: uuid.UUID, year: int) -> int:
+    async def next(self, district_id: uuid.UUID, year: int, *, series: str) -> int:
+        # Held until commit: the caller's check that the number is still free and its
+        # write of the number happen before any other district of the series counts on.
+        await self._s.execute(sa.select(sa.func.pg_advisory_xact_lock(_series_lock(series))))
         c = volunteer_number_counters
         stmt = (
             insert(c)
