@@ -50,3 +50,13 @@ async def test_production_disables_introspection_and_docs() -> None:
         assert r.json().get("data") is None
         assert (await c.get("/docs")).status_code == 404
         assert (await c.get("/graphql")).status_code != 200  # no GraphiQL page
+
+
+async def test_malformed_global_id_is_a_client_error_not_unexpected(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await _gql(client, '{ node(id: "") { id } }')
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert errors[0]["extensions"]["code"] == "graphql.invalid_input"
+    assert errors[0]["message"] != "Unexpected error."

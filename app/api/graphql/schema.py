@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
@@ -16,7 +18,9 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from app.api.errors import safe_trace
 from app.api.graphql import errors as gql_errors
 from app.domain.shared.errors import DomainError
 
@@ -49,11 +53,30 @@ def _mutation_types() -> tuple[type, ...]:
     return tuple(contexts.MUTATIONS)
 
 
+log = logging.getLogger("shouwang.graphql")
+
+# Input the client got wrong (a malformed global id...): theirs to see, not ours to log.
+_CLIENT_ERRORS = (DomainError, StrawberryInputCoercionError)
+
+
 def _should_mask(error: GraphQLError) -> bool:
-    """Validation errors and domain errors are meant for the client; any other exception
-    raised while resolving is masked."""
+    """Validation errors, bad input and domain errors are meant for the client; any other
+    exception raised while resolving is masked."""
     original = error.original_error
-    return original is not None and not isinstance(original, DomainError)
+    return original is not None and not isinstance(original, _CLIENT_ERRORS)
+
+
+class ShouwangSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only the unexpected, and without values (queries and messages can carry
+        personal data); client mistakes are answered, not logged as errors."""
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, _CLIENT_ERRORS):
+                continue
+            log.error("graphql unexpected error", extra=safe_trace(original))
 
 
 class DomainErrorCodes(SchemaExtension):
@@ -71,6 +94,11 @@ class DomainErrorCodes(SchemaExtension):
             if isinstance(original, DomainError):
                 err.message = original.message(lang)
                 err.extensions = {**(err.extensions or {}), "code": original.code}
+            elif isinstance(original, StrawberryInputCoercionError):
+                err.message = (
+                    "无效的 ID 或输入值。" if lang == "zh" else "Invalid id or input value."
+                )
+                err.extensions = {**(err.extensions or {}), "code": "graphql.invalid_input"}
 
 
 def build_schema(
@@ -93,7 +121,7 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return ShouwangSchema(
         query=query,
         mutation=mutation,
         extensions=extensions,
