@@ -37,14 +37,14 @@ def _point(point: GeoPoint) -> Any:
     )
 
 
-def locate_query(point: GeoPoint) -> sa.Select[Any]:
+def _locate_statement(point: Any) -> sa.Select[Any]:
     """One statement: the deepest covering unit (ties on shared borders broken by the
     smaller code) joined with its community, station and district."""
     deepest = (
         sa.select(
             u.c.id, u.c.level, u.c.code, u.c.name, u.c.parent_id, u.c.station_id, u.c.district_id
         )
-        .where(sa.func.ST_Covers(u.c.boundary, _point(point)))
+        .where(sa.func.ST_Covers(u.c.boundary, point))
         .order_by(_DEPTH.desc(), u.c.code)
         .limit(1)
         .subquery("deepest")
@@ -81,6 +81,23 @@ def locate_query(point: GeoPoint) -> sa.Select[Any]:
     )
 
 
+# Built once: every routed report runs it, and building and keying this statement costs
+# several times what PostgreSQL needs to answer it (bench/RESULTS.md).
+_LOCATE = _locate_statement(
+    sa.func.ST_SetSRID(
+        sa.func.ST_MakePoint(
+            sa.bindparam("lon", type_=sa.Float), sa.bindparam("lat", type_=sa.Float)
+        ),
+        4326,
+    )
+)
+
+
+def locate_query(point: GeoPoint) -> sa.Select[Any]:
+    """The locate statement with this point bound (for EXPLAIN and tests)."""
+    return _LOCATE.params(lon=point.lon, lat=point.lat)
+
+
 def _ref(row: Any, prefix: str) -> UnitRef | None:
     unit_id: uuid.UUID | None = getattr(row, f"{prefix}_id")
     if unit_id is None:
@@ -99,7 +116,8 @@ class SqlJurisdictionLocator:
 
     async def locate(self, point: GeoPoint) -> Placement:
         async with self._sf() as session:
-            row = (await session.execute(locate_query(point))).first()
+            params = {"lon": point.lon, "lat": point.lat}
+            row = (await session.execute(_LOCATE, params)).first()
             if row is None:
                 return Placement.nowhere(await self._nearby_district(session, point))
         grid = UnitRef(row.id, row.code, row.name) if row.level == Level.GRID.value else None
