@@ -12,13 +12,12 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.api.container import Services
-from app.api.context import request_id_middleware
 from app.api.errors import install_error_handlers
 from app.api.graphql.context import GraphQLContext
 from app.api.graphql.schema import build_schema
 from app.api.health import router as health_router
 from app.api.input_guard import RejectNulCharacters
-from app.api.observability import observe_middleware
+from app.api.observability import RequestContext
 from app.api.rest.routes import ROUTERS
 from app.bootstrap import wiring
 from app.bootstrap.platform import Platform, build_platform, wire_platform
@@ -68,8 +67,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         ],
     )
     app.add_middleware(RejectNulCharacters)
-    app.middleware("http")(observe_middleware)
-    app.middleware("http")(request_id_middleware)
+    app.add_middleware(RequestContext)
 
     app.include_router(health_router)
     for router in ROUTERS:

@@ -9,6 +9,9 @@ DURATION="${1:-10}"
 CONNS="${2:-32}"
 PORT="${BENCH_PORT:-8099}"
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
+# Its own database, so earlier sign-in failures (rate limits) or data don't skew the run.
+export SHOUWANG_DATABASE_URL="${BENCH_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/shouwang_bench}"
+export SHOUWANG_SMS_DEV_OUTBOX=/tmp/shouwang-bench-sms.jsonl
 uv run --frozen shouwang migrate >/dev/null
 uv run --frozen shouwang seed-demo >/dev/null
 SHOUWANG_LOG_LEVEL=WARNING uv run --frozen shouwang serve --port "$PORT" >/tmp/shouwang-bench.log 2>&1 &

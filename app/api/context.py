@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.container import services_of
@@ -17,17 +16,6 @@ from app.domain.shared.scope import Scope
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
 bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/*")
-
-
-async def request_id_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    incoming = request.headers.get("x-request-id", "")
-    request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-    request.state.request_id = request_id
-    response = await call_next(request)
-    response.headers["X-Request-ID"] = request_id
-    return response
 
 
 def request_id_of(request: Request) -> str:

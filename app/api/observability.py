@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
-from collections.abc import Awaitable, Callable
+import uuid
 
 import structlog
-from fastapi import Request, Response
 from prometheus_client import Counter, Histogram
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("shouwang_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -58,39 +60,67 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         logging.getLogger(noisy).propagate = False
 
 
-def _route_template(request: Request) -> str:
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
+
+
+def _route_template(scope: Scope) -> str:
     """The matched route as a template (``/api/v1/volunteers/{volunteer_id}``): path
     parameter values (ids, badge tokens) never reach logs or metric labels."""
-    if request.scope.get("route") is None:
+    if scope.get("route") is None:
         return "unmatched"
-    path = str(request.scope.get("path", ""))
-    for name, value in request.scope.get("path_params", {}).items():
+    path = str(scope.get("path", ""))
+    for name, value in scope.get("path_params", {}).items():
         path = path.replace(f"/{value}", f"/{{{name}}}", 1)
     return path
 
 
-async def observe_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=getattr(request.state, "request_id", None))
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await call_next(request)
-        status = response.status_code
-        return response
-    finally:
-        elapsed = time.perf_counter() - started
-        route = _route_template(request)
-        REQUESTS.labels(request.method, route, str(status)).inc()
-        LATENCY.labels(request.method, route).observe(elapsed)
-        # Route templates, never raw paths or query strings: those can carry personal data.
-        access_log.info(
-            "request",
-            method=request.method,
-            route=route,
-            status=status,
-            duration_ms=round(elapsed * 1000, 1),
-            account_id=getattr(request.state, "account_id", None),
-        )
+class RequestContext:
+    """Pure ASGI middleware (no per-request task group, unlike BaseHTTPMiddleware): gives
+    every request an id (a well-formed X-Request-ID is kept), echoes it, binds it to the
+    log context, and records the access log line and the Prometheus metrics."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        for name, value in scope.get("headers") or ():
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            method = str(scope.get("method", ""))
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            # Route templates, never raw paths or query strings: those can carry personal data.
+            access_log.info(
+                "request",
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 1),
+                account_id=state.get("account_id"),
+            )

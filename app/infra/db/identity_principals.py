@@ -18,7 +18,7 @@ from app.infra.db.tables.identity import account_roles, accounts, auth_sessions
 from app.infra.db.tables.organisation import org_units
 
 
-def _principal_query(account_id: uuid.UUID, session_id: uuid.UUID) -> sa.Select[Any]:
+def _principal_statement(account_id: Any, session_id: Any) -> sa.Select[Any]:
     stations = org_units.alias("district_station")
     district_stations = (
         sa.select(sa.func.array_agg(stations.c.id))
@@ -54,13 +54,21 @@ def _principal_query(account_id: uuid.UUID, session_id: uuid.UUID) -> sa.Select[
     )
 
 
+# Built once: it runs on every authenticated request, and building the statement cost
+# more than PostgreSQL needs to answer it.
+_PRINCIPAL = _principal_statement(
+    sa.bindparam("account_id", type_=sa.Uuid), sa.bindparam("session_id", type_=sa.Uuid)
+)
+
+
 class SqlPrincipalReader:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sf = session_factory
 
     async def load(self, account_id: uuid.UUID, session_id: uuid.UUID) -> Principal | None:
         async with self._sf() as s:
-            rows = (await s.execute(_principal_query(account_id, session_id))).all()
+            params = {"account_id": account_id, "session_id": session_id}
+            rows = (await s.execute(_PRINCIPAL, params)).all()
         if not rows:
             return None
         bindings = tuple(
