@@ -1,6 +1,6 @@
 # Shouwang — the two commands of the README, and the pieces they are made of.
 SHELL := /bin/bash
-export PATH := $(HOME)/.local/bin:$(PATH)
+export PATH := $(HOME)/.local/bin:/usr/local/bin:$(PATH)
 UV ?= uv
 RUN := $(UV) run --frozen
 

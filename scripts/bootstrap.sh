@@ -64,14 +64,15 @@ if is_local; then
   fi
 fi
 
-# 3. uv and the virtual environment from the committed lock.
+# 3. uv and the virtual environment from the committed lock. pip puts uv in ~/.local/bin
+#    (--user) or, on Debian's externally managed Python as root, in /usr/local/bin.
+export PATH="$HOME/.local/bin:/usr/local/bin:$PATH"
 if ! command -v uv >/dev/null 2>&1; then
-  if [ -x "$HOME/.local/bin/uv" ]; then export PATH="$HOME/.local/bin:$PATH"; else
-    echo "bootstrap: installing uv"
-    python3 -m pip install --quiet --user uv 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages uv 2>/dev/null \
-      || { apt_install python3-pip python3-venv && python3 -m pip install --quiet --break-system-packages uv; }
-    export PATH="$HOME/.local/bin:$PATH"
-  fi
+  echo "bootstrap: installing uv"
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip python3-venv
+  python3 -m pip install --quiet --user uv 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages uv
+  command -v uv >/dev/null 2>&1 || { echo "bootstrap: uv did not install" >&2; exit 1; }
 fi
 uv sync --frozen --quiet
