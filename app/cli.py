@@ -156,13 +156,52 @@ def seed_demo() -> None:
 
 @cli.command()
 def worker(
-    once: Annotated[bool, typer.Option(help="Run one maintenance pass and exit")] = False,
+    once: Annotated[
+        bool, typer.Option(help="Deliver what is due, run housekeeping once, and exit")
+    ] = False,
 ) -> None:
-    """Background maintenance: purge expired idempotency keys, OTP challenges and tokens."""
+    """Deliver outbox events (retries, dead letter) and run housekeeping until SIGTERM."""
     from app.bootstrap.worker import run_worker
 
     settings = _settings()
     asyncio.run(run_worker(settings, once=once))
+
+
+@cli.command("dead-events")
+def dead_events(
+    limit: Annotated[int, typer.Option(help="How many to list")] = 100,
+) -> None:
+    """List dead-lettered outbox events (delivery gave up after the last retry)."""
+    from app.bootstrap.delivery import list_dead_events
+
+    events = asyncio.run(list_dead_events(_settings(), limit))
+    table = Table("seq", "event", "record", "attempts", "last error", title="Dead events")
+    for e in events:
+        table.add_row(
+            str(e.seq),
+            escape(e.event_type),
+            f"{e.aggregate_type}/{e.aggregate_id}",
+            str(e.attempts),
+            escape(e.last_error or ""),
+        )
+    console.print(table)
+
+
+@cli.command("requeue-dead-events")
+def requeue_dead_events(
+    seq: Annotated[
+        list[int] | None, typer.Option(help="Seq of an event to requeue (repeatable)")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Requeue every dead event")] = False,
+) -> None:
+    """Put dead events back to pending, attempts reset; the worker delivers them again."""
+    from app.bootstrap.delivery import requeue_dead_events as run
+
+    if not seq and not all_:
+        console.print("[red]Give --seq N (repeatable) or --all.[/red]")
+        raise typer.Exit(2)
+    count = asyncio.run(run(_settings(), None if all_ else list(seq or [])))
+    console.print(f"Requeued {count} event(s).")
 
 
 def main() -> None:

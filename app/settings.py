@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 DEV_ENCRYPTION_KEYS = "dev1:ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE="
 DEV_BLIND_INDEX_KEY = "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LTMyYnl0ZXMhIQ=="
+DEV_MEDIA_URL_SECRET = "dev-only-media-url-secret-change-me-0123456789"  # noqa: S105
 
 
 class Env(StrEnum):
@@ -28,6 +29,11 @@ class Env(StrEnum):
 class SmsAdapter(StrEnum):
     DEV = "dev"
     TENCENT = "tencent"
+
+
+class MediaStorageKind(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
 
 
 class WeChatAdapter(StrEnum):
@@ -85,9 +91,34 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = 2000
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # Worker: outbox delivery (retries back off base·2^n seconds up to the cap, then the
+    # event is dead-lettered) and housekeeping.
+    worker_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    worker_housekeeping_interval_s: float = Field(default=300, ge=10)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    delivery_backoff_base_s: float = Field(default=1.0, gt=0)
+    delivery_backoff_cap_s: float = Field(default=600, gt=0)
+    delivery_lease_s: float = Field(default=120, ge=5)
+
     # Idempotency keys live at least 24 hours (CONVENTIONS.md).
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     privacy_notice_version: str = "2026-11"
+
+    # Media (photos, videos, voice notes): local directory (URLs signed by the API) or S3.
+    media_storage: MediaStorageKind = MediaStorageKind.LOCAL
+    media_dir: Path = Path(".local/media")
+    media_url_secret: SecretStr = SecretStr(DEV_MEDIA_URL_SECRET)
+    media_url_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    media_upload_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    media_max_photo_mb: int = Field(default=15, ge=1, le=100)
+    media_max_video_mb: int = Field(default=50, ge=1, le=500)
+    media_max_audio_mb: int = Field(default=10, ge=1, le=100)
+    media_max_photo_megapixels: int = Field(default=40, ge=1, le=200)
+    media_s3_endpoint_url: str = ""
+    media_s3_bucket: str = ""
+    media_s3_region: str = "us-east-1"
+    media_s3_access_key_id: str = ""
+    media_s3_secret_access_key: SecretStr = SecretStr("")
 
     @property
     def is_production(self) -> bool:
@@ -115,6 +146,13 @@ class Settings(BaseSettings):
             problems.append("SHOUWANG_GRAPHIQL must be false")
         if "*" in self.cors_origins:
             problems.append("SHOUWANG_CORS_ORIGINS must list explicit origins, not '*'")
+        if self.media_storage == MediaStorageKind.LOCAL and (
+            self.media_url_secret.get_secret_value() == DEV_MEDIA_URL_SECRET
+            or len(self.media_url_secret.get_secret_value()) < 32
+        ):
+            problems.append("SHOUWANG_MEDIA_URL_SECRET must be set to a random value of 32+ chars")
+        if self.media_storage == MediaStorageKind.S3 and not self.media_s3_bucket:
+            problems.append("SHOUWANG_MEDIA_S3_BUCKET is missing")
         if self.sms_adapter == SmsAdapter.TENCENT and not (
             self.tencent_sms_secret_id and self.tencent_sms_secret_key.get_secret_value()
         ):

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.api.container import Services
-from app.bootstrap import identity, organisation, volunteers
+from app.bootstrap import delivery, identity, notifications, organisation, volunteers
+from app.bootstrap import media as media_context
+from app.bootstrap import tips as tips_context
 from app.bootstrap.platform import Platform
 
 WIRINGS: list[Callable[[Services, Platform], None]] = []
 WIRINGS.append(organisation.wire)  # first: other contexts route locations through it
 WIRINGS.append(identity.wire)
 WIRINGS.append(volunteers.wire)
+WIRINGS.append(media_context.wire)  # before contexts that register media visibility
+WIRINGS += [delivery.wire, notifications.wire]
+WIRINGS.append(tips_context.wire)  # after media: takes its TipMediaAttacher if any

@@ -1,9 +1,8 @@
-"""The background worker. Today it does housekeeping (expired idempotency keys, OTP
-challenges, refresh tokens); outbox delivery joins it in a later issue."""
+"""The background worker: outbox delivery (app/bootstrap/delivery.py) and housekeeping
+(expired idempotency keys, OTP challenges, refresh tokens)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -42,8 +41,11 @@ async def run_once(services: Services) -> dict[str, int]:
     return results
 
 
-async def run_worker(settings: Settings, *, once: bool = False, interval_s: float = 300) -> None:
+async def run_worker(settings: Settings, *, once: bool = False) -> None:
+    """Deliver outbox events continuously, with housekeeping every few minutes, until
+    SIGTERM/SIGINT; ``once`` drains what is due, runs housekeeping once and exits."""
     from app.api.observability import configure_logging
+    from app.bootstrap.delivery import run_delivery
 
     configure_logging(settings.log_level, settings.log_json)
     platform = build_platform(settings)
@@ -51,11 +53,9 @@ async def run_worker(settings: Settings, *, once: bool = False, interval_s: floa
     wire_platform(services, platform)
     wiring.wire_contexts(services, platform)
     try:
-        while True:
-            results = await run_once(services)
-            log.info("housekeeping pass done", removed=results)
-            if once:
-                return
-            await asyncio.sleep(interval_s)
+        report = await run_delivery(services, settings, once=once)
+        log.info(
+            "delivery done", delivered=report.delivered, retried=report.retried, dead=report.dead
+        )
     finally:
         await platform.aclose()

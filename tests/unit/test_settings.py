@@ -18,6 +18,7 @@ SAFE_PRODUCTION = {
     "blind_index_key": "B" * 44,
     "graphiql": False,
     "cors_origins": ["https://console.example.gov.cn"],
+    "media_url_secret": "m" * 48,
 }
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from app.api.graphql.identity import IdentityMutation, IdentityQuery
+from app.api.graphql.media import MediaMutation
+from app.api.graphql.notifications import NotificationsMutation, NotificationsQuery
 from app.api.graphql.organisation import OrganisationMutation, OrganisationQuery
 from app.api.graphql.teams import TeamsMutation, TeamsQuery
+from app.api.graphql.tips import TipsMutation, TipsQuery
 from app.api.graphql.training import TrainingMutation, TrainingQuery
 from app.api.graphql.volunteers import VolunteersMutation, VolunteersQuery
 
@@ -16,3 +19,8 @@ QUERIES.append(IdentityQuery)
 MUTATIONS.append(IdentityMutation)
 QUERIES += [VolunteersQuery, TeamsQuery, TrainingQuery]
 MUTATIONS += [VolunteersMutation, TeamsMutation, TrainingMutation]
+MUTATIONS.append(MediaMutation)
+QUERIES.append(NotificationsQuery)
+MUTATIONS.append(NotificationsMutation)
+QUERIES.append(TipsQuery)
+MUTATIONS.append(TipsMutation)

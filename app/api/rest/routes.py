@@ -16,8 +16,14 @@ from app.api.rest import (
     volunteers,
     watch_points,
 )
+from app.api.rest import media as media_routes
+from app.api.rest import notifications as notification_routes
+from app.api.rest import tips as tip_routes
 
 ROUTERS: list[APIRouter] = []
 ROUTERS += [org_units.router, watch_points.router, locate.router]
 ROUTERS += [auth.router, officers.router]
 ROUTERS += [volunteers.router, teams.router, training.router, badges.router, me.router]
+ROUTERS += [media_routes.router]
+ROUTERS += [notification_routes.router]
+ROUTERS += [tip_routes.router]

@@ -1,0 +1,212 @@
+"""Request and response bodies of /api/v1/tips (情报线索)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.rest.common import LocationIn, LocationOut
+from app.domain.shared.geo import Crs
+from app.domain.tips.feedback import FeedbackTemplate
+from app.domain.tips.model import Category, Outcome, TipEvent, Urgency
+from app.domain.tips.services import RevealedInformant, TipView
+
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    404: {"description": "No such tip in your scope"},
+    422: {"description": "Invalid input"},
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **COMMON_ERRORS,
+    403: {"description": "Not allowed (a writing role at the tip's station is needed)"},
+    409: {"description": "Not allowed from the tip's current status"},
+    412: {"description": "If-Match does not match the current version"},
+}
+SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **COMMON_ERRORS,
+    409: {"description": "The id names another sender's tip, or Idempotency-Key in flight"},
+    429: {"description": "Too many tips from this account in the last hour"},
+}
+
+
+class TipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID | None = Field(
+        None, description="Client-generated id; a retry with the same id returns the tip (200)"
+    )
+    category: Category
+    description: str = Field(min_length=1, max_length=2000)
+    location: LocationIn
+    urgency: Urgency = Urgency.NORMAL
+    anonymous: bool = False
+    media_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9)
+    appeal_id: uuid.UUID | None = None
+    contact_phone: str | None = Field(
+        None, max_length=20, description="Named tips only: a number the handler may call"
+    )
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    officer_id: uuid.UUID
+    due_at: datetime
+
+
+class BulkAssignIn(AssignIn):
+    tip_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Outcome
+    duplicate_of: uuid.UUID | None = None
+    referred_to: str | None = Field(None, max_length=100)
+    feedback_template: str | None = Field(None, max_length=50)
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class OptionalReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=500)
+
+
+class FeedbackOut(BaseModel):
+    at: datetime
+    template: str
+    message: str
+
+
+class HistoryOut(BaseModel):
+    at: datetime
+    kind: str
+    from_status: str | None
+    to_status: str
+    by: uuid.UUID | None
+    detail: dict[str, Any]
+    feedback: str | None
+
+
+class TipOut(BaseModel):
+    """A tip as the caller may see it: the reporter sees status and feedback; station
+    staff also see routing and handling. Never the informant's identity."""
+
+    id: uuid.UUID
+    category: Category
+    description: str
+    location: LocationOut
+    urgency: Urgency
+    anonymous: bool
+    status: str
+    submitted_at: datetime
+    media_ids: list[uuid.UUID]
+    feedback: list[FeedbackOut]
+    version: int
+    # Staff only (null for the reporter):
+    district_id: uuid.UUID | None = None
+    station_id: uuid.UUID | None = None
+    community_id: uuid.UUID | None = None
+    grid_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    due_at: datetime | None = None
+    overdue: bool | None = None
+    outcome: Outcome | None = None
+    duplicate_of: uuid.UUID | None = None
+    referred_to: str | None = None
+    disputes: int | None = None
+    history: list[HistoryOut] | None = None
+
+    @classmethod
+    def of(cls, view: TipView, lang: str, crs: Crs = Crs.WGS84) -> TipOut:
+        tip = view.tip
+        out = cls(
+            id=tip.id,
+            category=tip.category,
+            description=tip.description,
+            location=LocationOut.of(tip.location, crs),
+            urgency=tip.urgency,
+            anonymous=tip.anonymous,
+            status=tip.status.value,
+            submitted_at=tip.submitted_at,
+            media_ids=list(tip.media_ids),
+            feedback=[_feedback(e, lang) for e in view.feedback],
+            version=tip.version,
+        )
+        if not view.as_staff:
+            return out
+        r = tip.routing
+        return out.model_copy(
+            update={
+                "district_id": r.district_id,
+                "station_id": r.station_id,
+                "community_id": r.community_id,
+                "grid_id": r.grid_id,
+                "assignee_id": tip.assignee_id,
+                "due_at": tip.due_at,
+                "overdue": view.overdue,
+                "outcome": tip.outcome,
+                "duplicate_of": tip.duplicate_of,
+                "referred_to": tip.referred_to,
+                "disputes": tip.disputes,
+                "history": [_history(e) for e in view.events],
+            }
+        )
+
+
+def _feedback(event: TipEvent, lang: str) -> FeedbackOut:
+    return FeedbackOut(
+        at=event.at, template=event.feedback or "", message=event.feedback_text(lang)
+    )
+
+
+def _history(event: TipEvent) -> HistoryOut:
+    return HistoryOut(
+        at=event.at,
+        kind=event.kind.value,
+        from_status=event.from_status.value if event.from_status else None,
+        to_status=event.to_status.value,
+        by=event.by,
+        detail=event.detail,
+        feedback=event.feedback,
+    )
+
+
+class InformantOut(BaseModel):
+    anonymous: bool
+    account_id: uuid.UUID | None = None
+    contact_phone: str | None = None
+
+    @classmethod
+    def of(cls, revealed: RevealedInformant | None) -> InformantOut:
+        if revealed is None:
+            return cls(anonymous=True)
+        return cls(
+            anonymous=False,
+            account_id=revealed.account_id,
+            contact_phone=revealed.contact_phone,
+        )
+
+
+class FeedbackTemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    station_id: uuid.UUID
+    outcome: Outcome
+    text_zh: str = Field(min_length=1, max_length=300)
+    text_en: str = Field(min_length=1, max_length=300)
+
+
+class FeedbackTemplateOut(BaseModel):
+    code: str
+    outcome: Outcome
+    text_zh: str
+    text_en: str
+
+    @classmethod
+    def of(cls, t: FeedbackTemplate) -> FeedbackTemplateOut:
+        return cls(code=t.code, outcome=Outcome(t.outcome), text_zh=t.text_zh, text_en=t.text_en)

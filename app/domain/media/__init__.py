@@ -1,0 +1,1 @@
+"""Media context: photos, short videos and voice notes attached to records (tip-offs)."""

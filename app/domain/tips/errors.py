@@ -1,0 +1,92 @@
+"""Errors of the tips context, each with a stable code and en + zh messages."""
+
+from __future__ import annotations
+
+from app.domain.shared.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    RateLimited,
+)
+
+
+class TipNotFound(NotFound):
+    code = "tip.not_found"
+    message_en = "The tip was not found."
+    message_zh = "未找到该线索。"
+
+
+class TipInvalidTransition(InvalidTransition):
+    code = "tip.invalid_transition"
+    message_en = "The tip's status cannot change this way from its current status."
+    message_zh = "线索当前状态不允许此状态变更。"
+
+
+class TipIdTaken(Conflict):
+    """A client-generated id already names a tip submitted by someone else."""
+
+    code = "tip.id_taken"
+    message_en = "This tip id is already in use."
+    message_zh = "该线索编号已被使用。"
+
+
+class TipRateLimited(RateLimited):
+    code = "tip.rate_limited"
+    message_en = "You have submitted many tips recently; please try again later or call 110."
+    message_zh = "您近期提交的线索较多，请稍后再试；紧急情况请拨打110。"
+
+
+def field_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
+    return InvalidInput(
+        message_en,
+        message_zh,
+        code=code,
+        fields=[FieldError(field=field, code=code.rsplit(".", 1)[-1], message=message_en)],
+    )
+
+
+def media_unavailable() -> InvalidInput:
+    return field_invalid(
+        "tip.media_unavailable",
+        "media_ids",
+        "Attaching media to tips is not available yet; submit the tip without media.",
+        "暂不支持为线索附加图片或音视频，请不带附件提交。",
+    )
+
+
+def appeal_unknown() -> InvalidInput:
+    return field_invalid(
+        "tip.appeal_unknown",
+        "appeal_id",
+        "The police appeal was not found.",
+        "未找到该协查通报。",
+    )
+
+
+def outside_service_area() -> InvalidInput:
+    return field_invalid(
+        "tip.outside_service_area",
+        "location",
+        "This location is outside the area served here; in an emergency call 110.",
+        "该位置不在本平台服务范围内；紧急情况请拨打110。",
+    )
+
+
+def unknown_officer() -> InvalidInput:
+    return field_invalid(
+        "tip.unknown_officer",
+        "officer_id",
+        "The assignee must be an officer of the tip's police station.",
+        "承办人必须是该线索所属派出所的民警。",
+    )
+
+
+def reason_required() -> InvalidInput:
+    return field_invalid(
+        "tip.reason_required",
+        "reason",
+        "State the reason for this action.",
+        "请说明操作理由。",
+    )

@@ -1,0 +1,128 @@
+"""Ports of the tips context."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from app.domain.shared.scope import Scope
+from app.domain.shared.uow import UnitOfWork
+from app.domain.tips.feedback import FeedbackTemplate
+from app.domain.tips.model import Category, Tip, TipEvent, TipStatus, Urgency
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Informant:
+    """A named reporter's identity (举报人身份), stored sealed apart from the tip."""
+
+    account_id: uuid.UUID
+    contact_phone: str | None = None
+
+    def __repr__(self) -> str:
+        return "Informant(<sealed>)"
+
+
+@dataclass(frozen=True, slots=True)
+class TipFilter:
+    status: TipStatus | None = None
+    category: Category | None = None
+    urgency: Urgency | None = None
+    grid_id: uuid.UUID | None = None
+    overdue_at: datetime | None = None  # only tips whose due time is before this
+
+
+@dataclass(frozen=True, slots=True)
+class TipSlice:
+    items: list[Tip]
+    has_more: bool
+
+
+class TipRepository(Protocol):
+    """Reads see tips routed into the unit's scope (station staff) plus the caller's own
+    named tips (as reporter); anything else is simply not found."""
+
+    async def insert(self, tip: Tip, *, informant: Informant | None, submitter: uuid.UUID) -> bool:
+        """Store a new tip (with its pending events); ``False`` when the id exists already.
+        ``submitter`` is kept only as a keyed digest bound to the tip id, so a retry by the
+        same account can be recognised without storing who sent an anonymous tip."""
+        ...
+
+    async def submitted_by(self, tip_id: uuid.UUID, account_id: uuid.UUID) -> Tip | None:
+        """The tip with this id if ``account_id`` submitted it (whatever the scope)."""
+        ...
+
+    async def get(self, tip_id: uuid.UUID, *, for_update: bool = False) -> Tip | None: ...
+
+    async def is_reporter(self, tip_id: uuid.UUID, account_id: uuid.UUID) -> bool: ...
+
+    async def save(self, tip: Tip, *, expected_version: int | None) -> None:
+        """Store changes and pending events; raises ``StaleVersion`` when the stored
+        version differs (``None``: the version the tip was loaded with)."""
+        ...
+
+    async def events(self, tip_id: uuid.UUID) -> list[TipEvent]: ...
+
+    async def page(self, where: TipFilter, *, limit: int, after: uuid.UUID | None) -> TipSlice:
+        """Tips routed into the scope, newest first."""
+        ...
+
+    async def of_reporter(
+        self, account_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
+    ) -> TipSlice: ...
+
+    async def counts(self) -> dict[TipStatus, int]: ...
+
+    async def informant(self, tip_id: uuid.UUID) -> Informant | None: ...
+
+
+class SubmissionLog(Protocol):
+    """When an account submitted tips, under a keyed digest (for the rate limit only)."""
+
+    async def since(self, account_id: uuid.UUID, since: datetime) -> Sequence[datetime]: ...
+
+    async def add(self, account_id: uuid.UUID, at: datetime) -> None: ...
+
+
+class OfficerRoster(Protocol):
+    async def is_officer_of(
+        self, account_id: uuid.UUID, station_id: uuid.UUID | None, district_id: uuid.UUID
+    ) -> bool:
+        """An officer of the station; for a district-queue tip, an officer of any station
+        of the district or an officer / district admin bound to the district itself."""
+        ...
+
+
+class TipMediaAttacher(Protocol):
+    """Implemented by the media context: checks the caller uploaded these media and binds
+    them to the tip (raising ``InvalidInput`` for unknown ones)."""
+
+    async def attach(
+        self, scope: Scope, tip_id: uuid.UUID, media_ids: Sequence[uuid.UUID]
+    ) -> None: ...
+
+
+class FeedbackTemplateStore(Protocol):
+    """Stations' own feedback templates (overrides and additions to the defaults)."""
+
+    async def of_station(self, station_id: uuid.UUID) -> list[FeedbackTemplate]: ...
+
+    async def save(self, station_id: uuid.UUID, template: FeedbackTemplate) -> None:
+        """Create or replace the station's template with this code."""
+        ...
+
+
+class TipsUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def tips(self) -> TipRepository: ...
+
+    @property
+    def submissions(self) -> SubmissionLog: ...
+
+    @property
+    def roster(self) -> OfficerRoster: ...
+
+    @property
+    def templates(self) -> FeedbackTemplateStore: ...

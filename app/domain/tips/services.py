@@ -1,0 +1,484 @@
+"""Use cases of tip-offs: submit, read, the officer queue and the handling lifecycle.
+
+Every method takes the caller's Scope first, opens one unit of work, lets the tip decide,
+audits, raises thin events (ids, station, status: never description or informant) and
+commits once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.domain.organisation.ports import JurisdictionLocator
+from app.domain.shared.clock import Clock
+from app.domain.shared.errors import NotAllowed
+from app.domain.shared.events import DomainEvent
+from app.domain.shared.geo import GeoPoint
+from app.domain.shared.ids import new_id
+from app.domain.shared.scope import WRITING_STAFF_ROLES, Role, Scope
+from app.domain.shared.text import storable
+from app.domain.tips.errors import (
+    TipIdTaken,
+    TipNotFound,
+    TipRateLimited,
+    appeal_unknown,
+    field_invalid,
+    media_unavailable,
+    outside_service_area,
+    reason_required,
+    unknown_officer,
+)
+from app.domain.tips.feedback import FeedbackTemplate, catalogue, new_template
+from app.domain.tips.model import (
+    DESCRIPTION_MAX,
+    REASON_MAX,
+    Category,
+    Outcome,
+    Routing,
+    Tip,
+    TipEvent,
+    TipStatus,
+    Urgency,
+    submitted_event,
+)
+from app.domain.tips.ports import (
+    Informant,
+    TipFilter,
+    TipMediaAttacher,
+    TipSlice,
+    TipsUnitOfWork,
+)
+
+UowFactory = Callable[[Scope], TipsUnitOfWork]
+RATE_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class NewTip:
+    category: Category
+    description: str
+    location: GeoPoint
+    urgency: Urgency = Urgency.NORMAL
+    anonymous: bool = False
+    id: uuid.UUID | None = None  # client-generated, for safe retries
+    media_ids: tuple[uuid.UUID, ...] = ()
+    appeal_id: uuid.UUID | None = None
+    contact_phone: str | None = None  # named tips only, normalised by the caller
+
+
+@dataclass(frozen=True, slots=True)
+class TipView:
+    """A tip as one caller may see it. ``as_staff``: station staff of the tip (full
+    handling data and history); otherwise the reporter (status and feedback only)."""
+
+    tip: Tip
+    as_staff: bool
+    events: list[TipEvent]
+    overdue: bool
+    created: bool = False  # a submission that stored a new tip (not a retry)
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.tip.id
+
+    @property
+    def feedback(self) -> list[TipEvent]:
+        return [e for e in self.events if e.feedback]
+
+
+@dataclass(frozen=True, slots=True)
+class RevealedInformant:
+    account_id: uuid.UUID
+    contact_phone: str | None
+
+
+def is_staff_of(scope: Scope, tip: Tip) -> bool:
+    return scope.is_staff and scope.sees_station(tip.routing.station_id, tip.routing.district_id)
+
+
+def writes_at(scope: Scope, tip: Tip) -> bool:
+    if scope.unrestricted:
+        return True
+    r = tip.routing
+    if r.station_id is not None:
+        return r.station_id in scope.stations_as(*WRITING_STAFF_ROLES)
+    return r.district_id in scope.districts_as(*WRITING_STAFF_ROLES)
+
+
+def _event(name: str, tip: Tip, at: datetime, **payload: Any) -> DomainEvent:
+    body = {
+        "station_id": tip.routing.station_id,
+        "district_id": tip.routing.district_id,
+        "status": tip.status.value,
+        **payload,
+    }
+    return DomainEvent(name, "tip", tip.id, at, body)
+
+
+class TipService:
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        clock: Clock,
+        locator: JurisdictionLocator,
+        *,
+        media: TipMediaAttacher | None = None,
+        hourly_limit: int = 10,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.locator = locator
+        self.media = media
+        self.hourly_limit = hourly_limit
+
+    # --- submission ---------------------------------------------------------------------
+
+    async def submit(self, scope: Scope, new: NewTip) -> TipView:
+        """Any signed-in account may submit. A retry with the same client id by the same
+        account returns the stored tip (``created`` False) instead of a second one."""
+        description = new.description.strip()
+        if not description or len(description) > DESCRIPTION_MAX or not storable(description):
+            raise field_invalid(
+                "tip.description_invalid",
+                "description",
+                "Describe what you saw (1 to 2000 characters).",
+                "请描述您看到的情况（1至2000字）。",
+            )
+        if new.appeal_id is not None:
+            raise appeal_unknown()  # police appeals do not exist yet
+        if new.media_ids and self.media is None:
+            raise media_unavailable()
+        if new.anonymous and new.contact_phone:
+            raise field_invalid(
+                "tip.anonymous_contact",
+                "contact_phone",
+                "An anonymous tip carries no contact details.",
+                "匿名线索不能填写联系方式。",
+            )
+        tip_id = new.id or new_id()
+        existing = await self._retry_of(scope, tip_id)
+        if existing is not None:
+            return existing
+        placement = await self.locator.locate(new.location)
+        if placement.district_id is None:
+            raise outside_service_area()
+        if new.media_ids and self.media is not None:
+            await self.media.attach(scope, tip_id, new.media_ids)
+        now = self.clock.now()
+        tip = Tip(
+            id=tip_id,
+            category=new.category,
+            description=description,
+            location=new.location,
+            urgency=new.urgency,
+            anonymous=new.anonymous,
+            routing=Routing(
+                placement.district_id,
+                placement.station_id,
+                placement.community_id,
+                placement.grid_id,
+            ),
+            submitted_at=now,
+            media_ids=tuple(new.media_ids),
+        )
+        tip.pending.append(submitted_event(tip))
+        informant = None if new.anonymous else Informant(scope.account_id, new.contact_phone)
+        # An anonymous tip must not be traceable through the request id of its outbox row.
+        uow_scope = dataclasses.replace(scope, request_id=None) if new.anonymous else scope
+        async with self.uow_factory(uow_scope) as uow:
+            await self._check_rate(uow, scope.account_id, now)
+            if not await uow.tips.insert(tip, informant=informant, submitter=scope.account_id):
+                await uow.rollback()
+                retried = await self._retry_of(scope, tip_id)
+                if retried is None:
+                    raise TipIdTaken()
+                return retried
+            await uow.submissions.add(scope.account_id, now)
+            if not new.anonymous:
+                # Anonymous submissions are not audited: the entry would name the sender.
+                uow.audit("tip.submit", "tip", tip.id, {"category": tip.category.value})
+            uow.add_event(_event("tip.submitted", tip, now, urgency=tip.urgency.value))
+            await uow.commit()
+        tip.pending.clear()
+        return TipView(tip, False, [], False, created=True)
+
+    async def _retry_of(self, scope: Scope, tip_id: uuid.UUID) -> TipView | None:
+        """The tip this account already submitted under ``tip_id``, as its reporter sees it
+        (anonymous ones too: the sender proves it by the id and the account together)."""
+        async with self.uow_factory(scope) as uow:
+            tip = await uow.tips.submitted_by(tip_id, scope.account_id)
+            if tip is None:
+                return None
+            return await self._reporter_view(uow, tip)
+
+    async def _check_rate(self, uow: TipsUnitOfWork, account_id: uuid.UUID, now: datetime) -> None:
+        recent = sorted(await uow.submissions.since(account_id, now - RATE_WINDOW))
+        if len(recent) >= self.hourly_limit:
+            oldest = recent[len(recent) - self.hourly_limit]
+            wait = int((oldest + RATE_WINDOW - now).total_seconds()) + 1
+            raise TipRateLimited(
+                wait, limit=self.hourly_limit, window_seconds=int(RATE_WINDOW.total_seconds())
+            )
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def get(self, scope: Scope, tip_id: uuid.UUID) -> TipView:
+        async with self.uow_factory(scope) as uow:
+            tip = await uow.tips.get(tip_id)
+            if tip is None:
+                raise TipNotFound()
+            return await self._view(uow, scope, tip)
+
+    async def get_many(self, scope: Scope, ids: list[uuid.UUID]) -> dict[uuid.UUID, TipView]:
+        """The tips among ``ids`` the caller may see (for GraphQL node batches)."""
+        found: dict[uuid.UUID, TipView] = {}
+        async with self.uow_factory(scope) as uow:
+            for tip_id in dict.fromkeys(ids):
+                tip = await uow.tips.get(tip_id)
+                if tip is not None:
+                    found[tip_id] = await self._view(uow, scope, tip)
+        return found
+
+    async def mine(
+        self, scope: Scope, *, limit: int, after: uuid.UUID | None
+    ) -> tuple[list[TipView], bool]:
+        """The caller's own named tips with their feedback, newest first; and whether more
+        follow."""
+        async with self.uow_factory(scope) as uow:
+            page = await uow.tips.of_reporter(scope.account_id, limit=limit, after=after)
+            views = [await self._reporter_view(uow, t) for t in page.items]
+        return views, page.has_more
+
+    async def queue(
+        self, scope: Scope, where: TipFilter, *, limit: int, after: uuid.UUID | None
+    ) -> TipSlice:
+        """The officer queue: tips routed into the caller's jurisdiction (staff only)."""
+        if not (scope.is_staff or scope.unrestricted):
+            raise NotAllowed()
+        async with self.uow_factory(scope) as uow:
+            return await uow.tips.page(where, limit=limit, after=after)
+
+    async def counts(self, scope: Scope) -> dict[TipStatus, int]:
+        if not (scope.is_staff or scope.unrestricted):
+            raise NotAllowed()
+        async with self.uow_factory(scope) as uow:
+            counted = await uow.tips.counts()
+        return {s: counted.get(s, 0) for s in TipStatus}
+
+    def overdue(self, tip: Tip) -> bool:
+        return tip.is_overdue(self.clock.now())
+
+    async def _view(self, uow: TipsUnitOfWork, scope: Scope, tip: Tip) -> TipView:
+        if is_staff_of(scope, tip) or scope.unrestricted:
+            events = await uow.tips.events(tip.id)
+            return TipView(tip, True, events, self.overdue(tip))
+        return await self._reporter_view(uow, tip)
+
+    async def _reporter_view(self, uow: TipsUnitOfWork, tip: Tip) -> TipView:
+        events = [e for e in await uow.tips.events(tip.id) if e.feedback]
+        return TipView(tip, False, events, False)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def _for_write(self, uow: TipsUnitOfWork, scope: Scope, tip_id: uuid.UUID) -> Tip:
+        tip = await uow.tips.get(tip_id, for_update=True)
+        if tip is None or not (is_staff_of(scope, tip) or scope.unrestricted):
+            raise TipNotFound()
+        if not writes_at(scope, tip):
+            raise NotAllowed()
+        return tip
+
+    async def assign(
+        self,
+        scope: Scope,
+        tip_id: uuid.UUID,
+        officer_id: uuid.UUID,
+        due_at: datetime,
+        *,
+        expected_version: int | None = None,
+    ) -> TipView:
+        async with self.uow_factory(scope) as uow:
+            tip = await self._for_write(uow, scope, tip_id)
+            r = tip.routing
+            if not await uow.roster.is_officer_of(officer_id, r.station_id, r.district_id):
+                raise unknown_officer()
+            now = self.clock.now()
+            tip.assign(officer_id, due_at, at=now, by=scope.account_id)
+            await uow.tips.save(tip, expected_version=expected_version)
+            uow.audit("tip.assign", "tip", tip.id, {"assignee_id": officer_id})
+            uow.add_event(_event("tip.assigned", tip, now, assignee_id=officer_id))
+            view = await self._view(uow, scope, tip)
+            await uow.commit()
+        return view
+
+    async def bulk_assign(
+        self, scope: Scope, tip_ids: list[uuid.UUID], officer_id: uuid.UUID, due_at: datetime
+    ) -> list[TipView]:
+        """Assign several tips at once, all or nothing."""
+        async with self.uow_factory(scope) as uow:
+            now = self.clock.now()
+            views = []
+            for tip_id in dict.fromkeys(tip_ids):
+                tip = await self._for_write(uow, scope, tip_id)
+                r = tip.routing
+                if not await uow.roster.is_officer_of(officer_id, r.station_id, r.district_id):
+                    raise unknown_officer()
+                tip.assign(officer_id, due_at, at=now, by=scope.account_id)
+                await uow.tips.save(tip, expected_version=None)
+                uow.audit("tip.assign", "tip", tip.id, {"assignee_id": officer_id})
+                uow.add_event(_event("tip.assigned", tip, now, assignee_id=officer_id))
+                views.append(await self._view(uow, scope, tip))
+            await uow.commit()
+        return views
+
+    async def start_verifying(
+        self, scope: Scope, tip_id: uuid.UUID, *, expected_version: int | None = None
+    ) -> TipView:
+        async with self.uow_factory(scope) as uow:
+            tip = await self._for_write(uow, scope, tip_id)
+            tip.start_verifying(at=self.clock.now(), by=scope.account_id)
+            await uow.tips.save(tip, expected_version=expected_version)
+            uow.audit("tip.start_verifying", "tip", tip.id)
+            view = await self._view(uow, scope, tip)
+            await uow.commit()
+        return view
+
+    async def record_outcome(
+        self,
+        scope: Scope,
+        tip_id: uuid.UUID,
+        outcome: Outcome,
+        *,
+        duplicate_of: uuid.UUID | None = None,
+        referred_to: str | None = None,
+        feedback_template: str | None = None,
+        expected_version: int | None = None,
+    ) -> TipView:
+        async with self.uow_factory(scope) as uow:
+            tip = await self._for_write(uow, scope, tip_id)
+            if duplicate_of is not None and await uow.tips.get(duplicate_of) is None:
+                raise field_invalid(
+                    "tip.duplicate_of_unknown",
+                    "duplicate_of",
+                    "The other tip was not found.",
+                    "未找到被重复的线索。",
+                )
+            station = tip.routing.station_id
+            overrides = await uow.templates.of_station(station) if station else []
+            now = self.clock.now()
+            event = tip.record_outcome(
+                outcome,
+                at=now,
+                by=scope.account_id,
+                duplicate_of=duplicate_of,
+                referred_to=referred_to,
+                feedback_template=feedback_template,
+                templates=catalogue(overrides),
+            )
+            await uow.tips.save(tip, expected_version=expected_version)
+            uow.audit("tip.record_outcome", "tip", tip.id, dict(event.detail))
+            uow.add_event(_event("tip.outcome_recorded", tip, now, outcome=outcome.value))
+            view = await self._view(uow, scope, tip)
+            await uow.commit()
+        return view
+
+    async def close(
+        self, scope: Scope, tip_id: uuid.UUID, *, expected_version: int | None = None
+    ) -> TipView:
+        async with self.uow_factory(scope) as uow:
+            tip = await self._for_write(uow, scope, tip_id)
+            tip.close(at=self.clock.now(), by=scope.account_id)
+            await uow.tips.save(tip, expected_version=expected_version)
+            uow.audit("tip.close", "tip", tip.id)
+            view = await self._view(uow, scope, tip)
+            await uow.commit()
+        return view
+
+    async def dispute(self, scope: Scope, tip_id: uuid.UUID, reason: str) -> TipView:
+        """The reporter reopens a tip whose outcome they dispute; the handler is notified
+        through the ``tip.disputed`` event (which names the handler, not the reporter)."""
+        async with self.uow_factory(scope) as uow:
+            tip = await uow.tips.get(tip_id, for_update=True)
+            if tip is None:
+                raise TipNotFound()
+            if not await uow.tips.is_reporter(tip_id, scope.account_id):
+                raise NotAllowed()
+            now = self.clock.now()
+            tip.dispute(reason, at=now)
+            await uow.tips.save(tip, expected_version=None)
+            uow.add_event(_event("tip.disputed", tip, now, assignee_id=tip.assignee_id))
+            view = await self._reporter_view(uow, tip)
+            await uow.commit()
+        return view
+
+    # --- feedback templates of a station ----------------------------------------------------
+
+    async def feedback_templates(
+        self, scope: Scope, station_id: uuid.UUID
+    ) -> list[FeedbackTemplate]:
+        """The catalogue an officer of the station chooses from (defaults plus its own)."""
+        if not (scope.unrestricted or (scope.is_staff and station_id in scope.station_ids)):
+            raise NotAllowed()
+        async with self.uow_factory(scope) as uow:
+            own = await uow.templates.of_station(station_id)
+        return sorted(catalogue(own).values(), key=lambda t: (t.outcome, t.code))
+
+    async def save_feedback_template(
+        self,
+        scope: Scope,
+        station_id: uuid.UUID,
+        code: str,
+        outcome: str,
+        text_zh: str,
+        text_en: str,
+    ) -> FeedbackTemplate:
+        """Station admins (or district admins over it) word their station's feedback."""
+        admins = scope.stations_as(Role.STATION_ADMIN, Role.DISTRICT_ADMIN)
+        if not (scope.unrestricted or station_id in admins):
+            raise NotAllowed()
+        template = new_template(code, outcome, text_zh, text_en)
+        async with self.uow_factory(scope) as uow:
+            await uow.templates.save(station_id, template)
+            uow.audit(
+                "tip.save_feedback_template",
+                "org_unit",
+                station_id,
+                {"code": template.code, "outcome": template.outcome},
+            )
+            await uow.commit()
+        return template
+
+    async def reveal_informant(
+        self, scope: Scope, tip_id: uuid.UUID, reason: str | None = None
+    ) -> RevealedInformant | None:
+        """Who reported a named tip (None for anonymous tips). The handling officer needs no
+        reason; other station staff must state one. Every reveal is audited."""
+        text = (reason or "").strip()
+        if len(text) > REASON_MAX or not storable(text):
+            raise reason_required()
+        async with self.uow_factory(scope) as uow:
+            tip = await uow.tips.get(tip_id)
+            if tip is None or not (is_staff_of(scope, tip) or scope.unrestricted):
+                raise TipNotFound()
+            handler = tip.assignee_id == scope.account_id
+            if not handler:
+                if not (writes_at(scope, tip) or scope.has(Role.AUDITOR)):
+                    raise NotAllowed()
+                if not text:
+                    raise reason_required()
+            informant = None if tip.anonymous else await uow.tips.informant(tip.id)
+            uow.audit(
+                "tip.reveal_informant",
+                "tip",
+                tip.id,
+                {"as_handler": handler, "reason": text or None, "anonymous": tip.anonymous},
+            )
+            await uow.commit()
+        if informant is None:
+            return None
+        return RevealedInformant(informant.account_id, informant.contact_phone)

@@ -1,0 +1,420 @@
+"""Repositories and unit of work of the tips context.
+
+Reads see tips routed into the scope (station_scope) plus the caller's own named tips,
+found through the blind index of the reporter in ``tip_informants``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.domain.shared.clock import Clock
+from app.domain.shared.errors import StaleVersion
+from app.domain.shared.geo import GeoPoint
+from app.domain.shared.ids import new_id
+from app.domain.shared.protection import BlindIndexer, FieldCipher, Sealed
+from app.domain.shared.scope import Scope
+from app.domain.tips.feedback import FeedbackTemplate
+from app.domain.tips.model import (
+    OPEN_WORK,
+    Category,
+    EventKind,
+    Outcome,
+    Routing,
+    Tip,
+    TipEvent,
+    TipStatus,
+    Urgency,
+)
+from app.domain.tips.ports import (
+    FeedbackTemplateStore,
+    Informant,
+    OfficerRoster,
+    SubmissionLog,
+    TipFilter,
+    TipRepository,
+    TipSlice,
+)
+from app.infra.db.scoping import station_scope
+from app.infra.db.tables.identity import account_roles
+from app.infra.db.tables.organisation import org_units
+from app.infra.db.tables.tips import (
+    tip_events,
+    tip_feedback_templates,
+    tip_informants,
+    tip_submissions,
+    tips,
+)
+from app.infra.db.uow import SqlUnitOfWork
+
+t = tips
+i = tip_informants
+e = tip_events
+
+ACCOUNT_CONTEXT = "tip_informant.account"
+CONTACT_CONTEXT = "tip_informant.contact"
+
+
+def _as_geometry(column: Any) -> Any:
+    return sa.cast(column, Geometry(srid=4326))
+
+
+_COLUMNS = (
+    *(c for c in t.c if c.name not in ("location", "submitter_digest")),
+    sa.func.ST_X(_as_geometry(t.c.location), type_=sa.Float).label("lon"),
+    sa.func.ST_Y(_as_geometry(t.c.location), type_=sa.Float).label("lat"),
+)
+
+
+def _tip(row: Any) -> Tip:
+    return Tip(
+        id=row.id,
+        category=Category(row.category),
+        description=row.description,
+        location=GeoPoint(row.lon, row.lat),
+        urgency=Urgency(row.urgency),
+        anonymous=row.anonymous,
+        routing=Routing(row.district_id, row.station_id, row.community_id, row.grid_id),
+        submitted_at=row.submitted_at,
+        media_ids=tuple(row.media_ids or ()),
+        status=TipStatus(row.status),
+        assignee_id=row.assignee_id,
+        due_at=row.due_at,
+        outcome=Outcome(row.outcome) if row.outcome else None,
+        duplicate_of=row.duplicate_of,
+        referred_to=row.referred_to,
+        disputes=row.disputes,
+        version=row.version,
+        updated_at=row.updated_at,
+    )
+
+
+def _event_row(ev: TipEvent) -> dict[str, Any]:
+    return {
+        "id": ev.id,
+        "tip_id": ev.tip_id,
+        "kind": ev.kind.value,
+        "at": ev.at,
+        "from_status": ev.from_status.value if ev.from_status else None,
+        "to_status": ev.to_status.value,
+        "by_account": ev.by,
+        "detail": ev.detail,
+        "feedback": ev.feedback,
+        "feedback_zh": ev.feedback_zh,
+        "feedback_en": ev.feedback_en,
+    }
+
+
+class SqlTipRepository:
+    def __init__(
+        self, session: AsyncSession, scope: Scope, cipher: FieldCipher, indexer: BlindIndexer
+    ) -> None:
+        self.session = session
+        self.scope = scope
+        self.cipher = cipher
+        self.indexer = indexer
+
+    def _reporter_key(self, account_id: uuid.UUID) -> bytes:
+        return self.indexer.index(str(account_id), purpose="tip.reporter")
+
+    def _digest(self, account_id: uuid.UUID, tip_id: uuid.UUID) -> bytes:
+        return self.indexer.index(f"{account_id}:{tip_id}", purpose="tip.submitter")
+
+    def _own(self, account_id: uuid.UUID) -> sa.ColumnElement[bool]:
+        mine = sa.select(i.c.tip_id).where(i.c.reporter_bidx == self._reporter_key(account_id))
+        return t.c.id.in_(mine)
+
+    def _visible(self) -> sa.ColumnElement[bool]:
+        in_scope = station_scope(t.c.station_id, t.c.district_id, self.scope)
+        return sa.or_(in_scope, self._own(self.scope.account_id))
+
+    async def insert(self, tip: Tip, *, informant: Informant | None, submitter: uuid.UUID) -> bool:
+        r = tip.routing
+        point = f"SRID=4326;POINT({tip.location.lon!r} {tip.location.lat!r})"
+        stmt = (
+            pg_insert(t)
+            .values(
+                id=tip.id,
+                category=tip.category.value,
+                description=tip.description,
+                location=sa.func.ST_GeogFromText(point),
+                urgency=tip.urgency.value,
+                anonymous=tip.anonymous,
+                district_id=r.district_id,
+                station_id=r.station_id,
+                community_id=r.community_id,
+                grid_id=r.grid_id,
+                media_ids=list(tip.media_ids),
+                status=tip.status.value,
+                submitter_digest=self._digest(submitter, tip.id),
+                submitted_at=tip.submitted_at,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(t.c.id)
+        )
+        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
+            return False
+        if informant is not None:
+            account = self.cipher.seal(str(informant.account_id), context=ACCOUNT_CONTEXT)
+            contact = (
+                self.cipher.seal(informant.contact_phone, context=CONTACT_CONTEXT)
+                if informant.contact_phone
+                else None
+            )
+            await self.session.execute(
+                sa.insert(i).values(
+                    tip_id=tip.id,
+                    reporter_bidx=self._reporter_key(informant.account_id),
+                    account_key_id=account.key_id,
+                    account_sealed=account.ciphertext,
+                    contact_key_id=contact.key_id if contact else None,
+                    contact_sealed=contact.ciphertext if contact else None,
+                )
+            )
+        await self._flush_events(tip)
+        return True
+
+    async def _flush_events(self, tip: Tip) -> None:
+        if tip.pending:
+            await self.session.execute(sa.insert(e), [_event_row(ev) for ev in tip.pending])
+            tip.pending.clear()
+
+    async def submitted_by(self, tip_id: uuid.UUID, account_id: uuid.UUID) -> Tip | None:
+        query = sa.select(*_COLUMNS).where(
+            t.c.id == tip_id, t.c.submitter_digest == self._digest(account_id, tip_id)
+        )
+        row = (await self.session.execute(query)).one_or_none()
+        return _tip(row) if row else None
+
+    async def get(self, tip_id: uuid.UUID, *, for_update: bool = False) -> Tip | None:
+        query = sa.select(*_COLUMNS).where(t.c.id == tip_id, self._visible())
+        if for_update:
+            query = query.with_for_update(of=t)
+        row = (await self.session.execute(query)).one_or_none()
+        return _tip(row) if row else None
+
+    async def is_reporter(self, tip_id: uuid.UUID, account_id: uuid.UUID) -> bool:
+        query = sa.select(i.c.tip_id).where(
+            i.c.tip_id == tip_id, i.c.reporter_bidx == self._reporter_key(account_id)
+        )
+        return (await self.session.execute(query)).first() is not None
+
+    async def save(self, tip: Tip, *, expected_version: int | None) -> None:
+        version = expected_version if expected_version is not None else tip.version
+        result = await self.session.execute(
+            sa.update(t)
+            .where(t.c.id == tip.id, t.c.version == version)
+            .values(
+                status=tip.status.value,
+                assignee_id=tip.assignee_id,
+                due_at=tip.due_at,
+                outcome=tip.outcome.value if tip.outcome else None,
+                duplicate_of=tip.duplicate_of,
+                referred_to=tip.referred_to,
+                disputes=tip.disputes,
+                version=t.c.version + 1,
+                updated_at=sa.func.now(),
+            )
+            .returning(t.c.version)
+        )
+        new_version = result.scalar_one_or_none()
+        if new_version is None:
+            raise StaleVersion()
+        tip.version = new_version
+        await self._flush_events(tip)
+
+    async def events(self, tip_id: uuid.UUID) -> list[TipEvent]:
+        rows = await self.session.execute(sa.select(e).where(e.c.tip_id == tip_id).order_by(e.c.id))
+        return [
+            TipEvent(
+                id=r.id,
+                tip_id=r.tip_id,
+                kind=EventKind(r.kind),
+                at=r.at,
+                from_status=TipStatus(r.from_status) if r.from_status else None,
+                to_status=TipStatus(r.to_status),
+                by=r.by_account,
+                detail=dict(r.detail or {}),
+                feedback=r.feedback,
+                feedback_zh=r.feedback_zh,
+                feedback_en=r.feedback_en,
+            )
+            for r in rows
+        ]
+
+    async def _slice(self, query: sa.Select[Any], limit: int, after: uuid.UUID | None) -> TipSlice:
+        if after is not None:
+            query = query.where(t.c.id < after)
+        rows = (await self.session.execute(query.order_by(t.c.id.desc()).limit(limit + 1))).all()
+        return TipSlice([_tip(r) for r in rows[:limit]], len(rows) > limit)
+
+    async def page(self, where: TipFilter, *, limit: int, after: uuid.UUID | None) -> TipSlice:
+        query = sa.select(*_COLUMNS).where(
+            station_scope(t.c.station_id, t.c.district_id, self.scope)
+        )
+        if where.status is not None:
+            query = query.where(t.c.status == where.status.value)
+        if where.category is not None:
+            query = query.where(t.c.category == where.category.value)
+        if where.urgency is not None:
+            query = query.where(t.c.urgency == where.urgency.value)
+        if where.grid_id is not None:
+            query = query.where(t.c.grid_id == where.grid_id)
+        if where.overdue_at is not None:
+            query = query.where(
+                t.c.status.in_([s.value for s in OPEN_WORK]), t.c.due_at < where.overdue_at
+            )
+        return await self._slice(query, limit, after)
+
+    async def of_reporter(
+        self, account_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
+    ) -> TipSlice:
+        query = sa.select(*_COLUMNS).where(self._own(account_id))
+        return await self._slice(query, limit, after)
+
+    async def counts(self) -> dict[TipStatus, int]:
+        rows = await self.session.execute(
+            sa.select(t.c.status, sa.func.count())
+            .where(station_scope(t.c.station_id, t.c.district_id, self.scope))
+            .group_by(t.c.status)
+        )
+        return {TipStatus(status): int(n) for status, n in rows}
+
+    async def informant(self, tip_id: uuid.UUID) -> Informant | None:
+        row = (await self.session.execute(sa.select(i).where(i.c.tip_id == tip_id))).one_or_none()
+        if row is None:
+            return None
+        account = self.cipher.open(
+            Sealed(row.account_key_id, row.account_sealed), context=ACCOUNT_CONTEXT
+        )
+        contact = (
+            self.cipher.open(
+                Sealed(row.contact_key_id, row.contact_sealed), context=CONTACT_CONTEXT
+            )
+            if row.contact_sealed is not None
+            else None
+        )
+        return Informant(uuid.UUID(account), contact)
+
+
+class SqlSubmissionLog:
+    def __init__(self, session: AsyncSession, indexer: BlindIndexer) -> None:
+        self.session = session
+        self.indexer = indexer
+
+    def _key(self, account_id: uuid.UUID) -> bytes:
+        return self.indexer.index(str(account_id), purpose="tip.rate")
+
+    async def since(self, account_id: uuid.UUID, since: datetime) -> Sequence[datetime]:
+        rows = await self.session.execute(
+            sa.select(tip_submissions.c.at).where(
+                tip_submissions.c.submitter_bidx == self._key(account_id),
+                tip_submissions.c.at > since,
+            )
+        )
+        return list(rows.scalars())
+
+    async def add(self, account_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            sa.insert(tip_submissions).values(
+                id=new_id(), submitter_bidx=self._key(account_id), at=at
+            )
+        )
+
+
+class SqlOfficerRoster:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def is_officer_of(
+        self, account_id: uuid.UUID, station_id: uuid.UUID | None, district_id: uuid.UUID
+    ) -> bool:
+        ar, u = account_roles, org_units
+        if station_id is not None:
+            units = sa.select(u.c.id).where(
+                sa.or_(u.c.id == station_id, u.c.station_id == station_id)
+            )
+            where = sa.and_(ar.c.role == "officer", ar.c.unit_id.in_(units))
+        else:
+            units = sa.select(u.c.id).where(
+                sa.or_(u.c.id == district_id, u.c.district_id == district_id)
+            )
+            where = sa.and_(ar.c.role.in_(("officer", "district_admin")), ar.c.unit_id.in_(units))
+        query = sa.select(ar.c.id).where(ar.c.account_id == account_id, where).limit(1)
+        return (await self.session.execute(query)).first() is not None
+
+
+class SqlFeedbackTemplates:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_station(self, station_id: uuid.UUID) -> list[FeedbackTemplate]:
+        ft = tip_feedback_templates
+        rows = await self.session.execute(
+            sa.select(ft).where(ft.c.station_id == station_id).order_by(ft.c.code)
+        )
+        return [FeedbackTemplate(r.code, r.outcome, r.text_zh, r.text_en) for r in rows]
+
+    async def save(self, station_id: uuid.UUID, template: FeedbackTemplate) -> None:
+        ft = tip_feedback_templates
+        values = {
+            "outcome": template.outcome,
+            "text_zh": template.text_zh,
+            "text_en": template.text_en,
+        }
+        stmt = pg_insert(ft).values(
+            id=new_id(), station_id=station_id, code=template.code, **values
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[ft.c.station_id, ft.c.code],
+                set_={**values, "version": ft.c.version + 1, "updated_at": sa.func.now()},
+            )
+        )
+
+
+class SqlTipsUnitOfWork(SqlUnitOfWork):
+    tips: TipRepository
+    templates: FeedbackTemplateStore
+    submissions: SubmissionLog
+    roster: OfficerRoster
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        scope: Scope,
+        clock: Clock,
+        cipher: FieldCipher,
+        indexer: BlindIndexer,
+    ) -> None:
+        super().__init__(session_factory, scope, clock)
+        self._cipher = cipher
+        self._indexer = indexer
+
+    def _open_repositories(self) -> None:
+        s = self.session
+        self.tips = SqlTipRepository(s, self.scope, self._cipher, self._indexer)
+        self.submissions = SqlSubmissionLog(s, self._indexer)
+        self.roster = SqlOfficerRoster(s)
+        self.templates = SqlFeedbackTemplates(s)
+
+
+async def purge_submission_log(
+    session_factory: async_sessionmaker[AsyncSession], before: datetime
+) -> int:
+    """Forget submissions older than ``before``: past the rate-limit window they serve no
+    purpose, and keeping the times of anonymous submissions would only help tracing."""
+    async with session_factory() as session:
+        result = await session.execute(
+            sa.delete(tip_submissions).where(tip_submissions.c.at < before)
+        )
+        await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,1 @@
+"""Media adapters: Pillow processing, local-directory and S3-compatible storage."""
