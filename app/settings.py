@@ -41,6 +41,16 @@ class WeChatAdapter(StrEnum):
     MINIPROGRAM = "miniprogram"
 
 
+class WeChatSubscribeAdapter(StrEnum):
+    DEV = "dev"
+    WECHAT = "wechat"
+
+
+class PushAdapter(StrEnum):
+    DEV = "dev"
+    JPUSH = "jpush"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SHOUWANG_", env_file=".env", extra="ignore", env_nested_delimiter="__"
@@ -82,6 +92,20 @@ class Settings(BaseSettings):
     wechat_appid: str = ""
     wechat_secret: SecretStr = SecretStr("")
     wechat_base_url: str = "https://api.weixin.qq.com"
+
+    # Notification channels beyond the inbox: WeChat subscribe messages and vendor push.
+    # Template ids per notification kind (empty: that kind is not sent through WeChat).
+    wechat_subscribe_adapter: WeChatSubscribeAdapter = WeChatSubscribeAdapter.DEV
+    wechat_template_tip_update: str = ""
+    wechat_template_volunteer_status: str = ""
+    wechat_subscribe_page: str = "pages/notifications/index"
+    wechat_miniprogram_state: str = "formal"
+    push_adapter: PushAdapter = PushAdapter.DEV
+    jpush_app_key: str = ""
+    jpush_master_secret: SecretStr = SecretStr("")
+    jpush_base_url: str = "https://api.jpush.cn"
+    jpush_apns_production: bool = True
+    channel_dev_outbox: Path | None = None
 
     # HTTP surface
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
@@ -133,6 +157,10 @@ class Settings(BaseSettings):
             problems.append("SHOUWANG_SMS_ADAPTER=dev is a development adapter")
         if self.wechat_adapter == WeChatAdapter.DEV:
             problems.append("SHOUWANG_WECHAT_ADAPTER=dev is a development adapter")
+        if self.wechat_subscribe_adapter == WeChatSubscribeAdapter.DEV:
+            problems.append("SHOUWANG_WECHAT_SUBSCRIBE_ADAPTER=dev is a development adapter")
+        if self.push_adapter == PushAdapter.DEV:
+            problems.append("SHOUWANG_PUSH_ADAPTER=dev is a development adapter")
         if (
             self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
             or len(self.jwt_secret.get_secret_value()) < 32
@@ -161,6 +189,14 @@ class Settings(BaseSettings):
             self.wechat_appid and self.wechat_secret.get_secret_value()
         ):
             problems.append("WeChat appid/secret are missing")
+        if self.wechat_subscribe_adapter == WeChatSubscribeAdapter.WECHAT and not (
+            self.wechat_appid and self.wechat_secret.get_secret_value()
+        ):
+            problems.append("WeChat appid/secret are missing for subscribe messages")
+        if self.push_adapter == PushAdapter.JPUSH and not (
+            self.jpush_app_key and self.jpush_master_secret.get_secret_value()
+        ):
+            problems.append("JPush app key/master secret are missing")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

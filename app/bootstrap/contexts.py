@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.api.container import Services
+from app.bootstrap import channels as channels_context
 from app.bootstrap import delivery, identity, notifications, organisation, volunteers
 from app.bootstrap import media as media_context
 from app.bootstrap import tips as tips_context
@@ -16,4 +17,5 @@ WIRINGS.append(identity.wire)
 WIRINGS.append(volunteers.wire)
 WIRINGS.append(media_context.wire)  # before contexts that register media visibility
 WIRINGS += [delivery.wire, notifications.wire]
-WIRINGS.append(tips_context.wire)  # after media: takes its TipMediaAttacher if any
+WIRINGS.append(channels_context.wire)
+WIRINGS.append(tips_context.wire)  # after media and notifications: registers into both

@@ -4,6 +4,7 @@ notifications (volunteer status changes today; tips register theirs the same way
 from __future__ import annotations
 
 from app.api.container import Services
+from app.bootstrap.channels import channels
 from app.bootstrap.delivery import handler_registry
 from app.bootstrap.platform import Platform
 from app.domain.delivery.model import OutboxEvent
@@ -21,8 +22,8 @@ def wire(services: Services, platform: Platform) -> None:
     def uow(scope: Scope) -> SqlNotificationsUnitOfWork:
         return SqlNotificationsUnitOfWork(platform.session_factory, scope, platform.clock)
 
-    # WeChat subscribe messages and vendor push join as further ``channels``.
-    service = NotificationService(uow, platform.clock)
+    # The inbox is always written first; WeChat subscribe messages and push follow.
+    service = NotificationService(uow, platform.clock, channels=channels(platform))
     services.register(NotificationService, service)
     accounts = SqlVolunteerAccounts(platform.session_factory)
 

@@ -292,14 +292,17 @@ async def test_routing_district_queue_and_outside_service_area(
     assert far.json()["code"] == "tip.outside_service_area"
 
 
-async def test_media_and_appeal_are_refused_until_they_exist(
+async def test_unknown_media_and_appeal_are_refused(
     client: httpx.AsyncClient, settings: Settings, tree: OrgTree
 ) -> None:
     resident, _ = await resident_token(client, settings)
-    media = tip_body(tree, media_ids=[str(uuid.uuid4())])
+    tip_id = uuid.uuid4()
+    media = tip_body(tree, tip_id=tip_id, media_ids=[str(uuid.uuid4())])
     r = await client.post("/api/v1/tips", json=media, headers=auth(resident))
-    assert r.status_code == 422
-    assert r.json()["code"] == "tip.media_unavailable"
+    assert r.status_code == 404
+    assert r.json()["code"] == "media.not_found"
+    gone = await client.get(f"/api/v1/tips/{tip_id}", headers=auth(resident))
+    assert gone.status_code == 404  # nothing was stored
     appeal = tip_body(tree, appeal_id=str(uuid.uuid4()))
     r = await client.post("/api/v1/tips", json=appeal, headers=auth(resident))
     assert r.status_code == 422

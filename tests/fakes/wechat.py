@@ -9,6 +9,12 @@ Codes:
 - ``"slow"`` -> waits ``slow_seconds`` then answers 40029 (for client timeouts);
 - ``"broken"`` -> HTTP 502 with an HTML page; ``"garbage"`` -> HTTP 200, not JSON;
 - anything else -> 40029.
+
+Subscribe messages: ``GET /cgi-bin/token`` issues access tokens (counted in
+``tokens_issued``; ``revoke_tokens`` makes every issued token answer 40001) and
+``POST /cgi-bin/message/subscribe/send`` checks the token and the body, records the
+message in ``sent_messages``, or answers the next errcode queued in ``send_script``
+(e.g. 43101 refused, -1 busy, 40003 bad openid).
 """
 
 from __future__ import annotations
@@ -49,6 +55,19 @@ class FakeWeChat:
     received_codes: list[str] = field(default_factory=list)
     _codes: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     _used: set[str] = field(default_factory=set)
+    token_delay_s: float = 0.0
+    tokens_issued: int = 0
+    sent_messages: list[dict[str, object]] = field(default_factory=list)
+    send_script: list[int] = field(default_factory=list)
+    _tokens: set[str] = field(default_factory=set)
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far now answers 40001 (as after a refresh elsewhere)."""
+        self._tokens.clear()
+
+    def reset_messages(self) -> None:
+        self.sent_messages.clear()
+        self.send_script.clear()
 
     def register_code(self, code: str, openid: str, unionid: str | None = None) -> None:
         self._codes[code] = (openid, unionid)
@@ -61,7 +80,53 @@ class FakeWeChat:
 
     @property
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/sns/jscode2session", self._code2session)])
+        return Starlette(
+            routes=[
+                Route("/sns/jscode2session", self._code2session),
+                Route("/cgi-bin/token", self._token),
+                Route("/cgi-bin/message/subscribe/send", self._subscribe_send, methods=["POST"]),
+            ]
+        )
+
+    async def _token(self, request: Request) -> Response:
+        query = request.query_params
+        if query.get("grant_type") != "client_credential":
+            return _errors(40002, "invalid grant_type")
+        if query.get("appid") != self.appid:
+            return _errors(40013, "invalid appid")
+        if query.get("secret") != self.secret:
+            return _errors(40125, "invalid appsecret")
+        if self.token_delay_s:
+            await asyncio.sleep(self.token_delay_s)
+        token = secrets.token_urlsafe(48)
+        self._tokens.add(token)
+        self.tokens_issued += 1
+        return PlainTextResponse(json.dumps({"access_token": token, "expires_in": 7200}))
+
+    async def _subscribe_send(self, request: Request) -> Response:
+        if request.query_params.get("access_token") not in self._tokens:
+            return _errors(40001, "invalid credential, access_token is invalid or not latest")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return _errors(47001, "data format error")
+        data = body.get("data") if isinstance(body, dict) else None
+        if (
+            not isinstance(body.get("touser"), str)
+            or not isinstance(body.get("template_id"), str)
+            or not isinstance(data, dict)
+            or not all(
+                isinstance(v, dict) and isinstance(v.get("value"), str) for v in data.values()
+            )
+            or not isinstance(body.get("page", ""), str)
+        ):
+            return _errors(47003, "argument invalid!")
+        if self.send_script:
+            return _errors(self.send_script.pop(0), "scripted")
+        self.sent_messages.append(body)
+        return PlainTextResponse(
+            json.dumps({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(10**12)})
+        )
 
     async def _code2session(self, request: Request) -> Response:
         query = request.query_params

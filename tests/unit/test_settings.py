@@ -19,6 +19,10 @@ SAFE_PRODUCTION = {
     "graphiql": False,
     "cors_origins": ["https://console.example.gov.cn"],
     "media_url_secret": "m" * 48,
+    "wechat_subscribe_adapter": "wechat",
+    "push_adapter": "jpush",
+    "jpush_app_key": "jpush-app-key",
+    "jpush_master_secret": "jpush-master-secret",
 }
 
 
@@ -39,6 +43,9 @@ def test_safe_production_settings_start() -> None:
     [
         ({"sms_adapter": "dev"}, "SMS_ADAPTER=dev"),
         ({"wechat_adapter": "dev"}, "WECHAT_ADAPTER=dev"),
+        ({"wechat_subscribe_adapter": "dev"}, "WECHAT_SUBSCRIBE_ADAPTER=dev"),
+        ({"push_adapter": "dev"}, "PUSH_ADAPTER=dev"),
+        ({"jpush_master_secret": ""}, "JPush app key/master secret are missing"),
         ({"jwt_secret": "dev-only-jwt-secret-change-me-0123456789abcdef"}, "JWT_SECRET"),
         (
             {"encryption_keys": "dev1:ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE="},

@@ -14,6 +14,7 @@ from strawberry import relay
 from app.api.graphql.context import Info
 from app.api.graphql.errors import MutationProblem, problem_of
 from app.api.graphql.geo import Crs
+from app.api.graphql.media import MediaNode
 from app.api.graphql.relay import first_of, keyset_connection, node_uuid, resolve_scoped
 from app.api.pagination import after_id
 from app.domain.shared.errors import DomainError
@@ -110,6 +111,11 @@ class TipNode(relay.Node):
             for e in self.view.feedback
         ]
 
+    @strawberry.field(description="Photos, videos and voice notes attached on submission.")
+    def media(self) -> list[MediaNode]:
+        # Loaded with the tip, in one batch for the whole page (see TipService).
+        return [MediaNode.of(m) for m in self.view.media]
+
     @strawberry.field(description="Station staff only (null for the reporter).")
     def station_id(self) -> relay.GlobalID | None:
         return _gid("OrgUnit", self.view.tip.routing.station_id) if self.view.as_staff else None
@@ -176,12 +182,10 @@ class TipsQuery:
             grid_id=node_uuid(f.grid_id, "OrgUnit", TipNotFound) if f.grid_id else None,
             overdue_at=service.clock.now() if f.overdue else None,
         )
-        page = await service.queue(scope, where, limit=first_of(first), after=after_id(after))
-        return keyset_connection(
-            page.items,
-            lambda t: TipNode.of(TipView(t, True, [], service.overdue(t))),
-            more=page.has_more,
+        views, more = await service.queue_views(
+            scope, where, limit=first_of(first), after=after_id(after)
         )
+        return keyset_connection(views, TipNode.of, more=more)
 
     @strawberry.field(description="Your own named tips with their feedback, newest first.")
     async def my_tips(

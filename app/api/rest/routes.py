@@ -16,6 +16,7 @@ from app.api.rest import (
     volunteers,
     watch_points,
 )
+from app.api.rest import devices as device_routes
 from app.api.rest import media as media_routes
 from app.api.rest import notifications as notification_routes
 from app.api.rest import tips as tip_routes
@@ -27,3 +28,4 @@ ROUTERS += [volunteers.router, teams.router, training.router, badges.router, me.
 ROUTERS += [media_routes.router]
 ROUTERS += [notification_routes.router]
 ROUTERS += [tip_routes.router]
+ROUTERS += [device_routes.router]

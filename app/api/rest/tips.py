@@ -153,15 +153,10 @@ async def list_tips(
         grid_id=grid_id,
         overdue_at=service.clock.now() if overdue else None,
     )
-    page = await service.queue(scope, where, limit=limit, after=after_id(cursor))
+    views, more = await service.queue_views(scope, where, limit=limit, after=after_id(cursor))
     lang = lang_of(request)
-    items = [
-        TipOut.of(TipView(t, True, [], service.overdue(t)), lang, crs).model_copy(
-            update={"history": None}
-        )
-        for t in page.items
-    ]
-    return Page[TipOut].keyset(items, more=page.has_more)
+    items = [TipOut.of(v, lang, crs).model_copy(update={"history": None}) for v in views]
+    return Page[TipOut].keyset(items, more=more)
 
 
 @router.get(

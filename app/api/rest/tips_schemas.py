@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.rest.common import LocationIn, LocationOut
+from app.domain.media.model import MediaKind
+from app.domain.media.services import MediaView
 from app.domain.shared.geo import Crs
 from app.domain.tips.feedback import FeedbackTemplate
 from app.domain.tips.model import Category, Outcome, TipEvent, Urgency
@@ -27,7 +29,11 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
     **COMMON_ERRORS,
-    409: {"description": "The id names another sender's tip, or Idempotency-Key in flight"},
+    404: {"description": "A media id is unknown or not uploaded by you (no tip is stored)"},
+    409: {
+        "description": "The id names another sender's tip, Idempotency-Key in flight, "
+        "or a media object is not ready or attached elsewhere (no tip is stored)"
+    },
     429: {"description": "Too many tips from this account in the last hour"},
 }
 
@@ -93,6 +99,27 @@ class HistoryOut(BaseModel):
     feedback: str | None
 
 
+class TipMediaOut(BaseModel):
+    """A photo, video or voice note of the tip, with signed expiring URLs."""
+
+    id: uuid.UUID
+    kind: MediaKind
+    content_type: str
+    url: str | None
+    thumbnail_url: str | None
+
+    @classmethod
+    def of(cls, view: MediaView) -> TipMediaOut:
+        m = view.media
+        return cls(
+            id=m.id,
+            kind=m.kind,
+            content_type=m.content_type,
+            url=view.url,
+            thumbnail_url=view.thumbnail_url,
+        )
+
+
 class TipOut(BaseModel):
     """A tip as the caller may see it: the reporter sees status and feedback; station
     staff also see routing and handling. Never the informant's identity."""
@@ -106,6 +133,7 @@ class TipOut(BaseModel):
     status: str
     submitted_at: datetime
     media_ids: list[uuid.UUID]
+    media: list[TipMediaOut]
     feedback: list[FeedbackOut]
     version: int
     # Staff only (null for the reporter):
@@ -135,6 +163,7 @@ class TipOut(BaseModel):
             status=tip.status.value,
             submitted_at=tip.submitted_at,
             media_ids=list(tip.media_ids),
+            media=[TipMediaOut.of(m) for m in view.media],
             feedback=[_feedback(e, lang) for e in view.feedback],
             version=tip.version,
         )

@@ -15,6 +15,7 @@ from app.domain.shared.errors import InvalidInput, NotFound
 class Kind(StrEnum):
     VOLUNTEER_STATUS = "volunteer.status_updated"
     TIP_UPDATE = "tip.updated"
+    TIP_DISPUTED = "tip.disputed"  # to the handling officer
 
 
 # (title, body) per kind and language. Generic on purpose: these may be shown on a lock
@@ -27,6 +28,10 @@ TEMPLATES: dict[Kind, dict[str, tuple[str, str]]] = {
     Kind.TIP_UPDATE: {
         "zh": ("您的举报有新进展", "请打开守望查看详情。"),
         "en": ("Your report has an update", "Open Shouwang to see the details."),
+    },
+    Kind.TIP_DISPUTED: {
+        "zh": ("有举报被提出异议", "请打开守望查看详情。"),
+        "en": ("A report you handle was disputed", "Open Shouwang to see the details."),
     },
 }
 

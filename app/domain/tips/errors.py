@@ -47,15 +47,6 @@ def field_invalid(code: str, field: str, message_en: str, message_zh: str) -> In
     )
 
 
-def media_unavailable() -> InvalidInput:
-    return field_invalid(
-        "tip.media_unavailable",
-        "media_ids",
-        "Attaching media to tips is not available yet; submit the tip without media.",
-        "暂不支持为线索附加图片或音视频，请不带附件提交。",
-    )
-
-
 def appeal_unknown() -> InvalidInput:
     return field_invalid(
         "tip.appeal_unknown",

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from app.domain.shared.scope import Scope
+from app.domain.media.ports import MediaRepository
+from app.domain.media.services import MediaView
+from app.domain.shared.clock import Clock
 from app.domain.shared.uow import UnitOfWork
 from app.domain.tips.feedback import FeedbackTemplate
 from app.domain.tips.model import Category, Tip, TipEvent, TipStatus, Urgency
@@ -56,6 +58,10 @@ class TipRepository(Protocol):
 
     async def get(self, tip_id: uuid.UUID, *, for_update: bool = False) -> Tip | None: ...
 
+    async def exists(self, tip_id: uuid.UUID) -> bool:
+        """Whether the tip is visible in the unit's scope (one indexed existence query)."""
+        ...
+
     async def is_reporter(self, tip_id: uuid.UUID, account_id: uuid.UUID) -> bool: ...
 
     async def save(self, tip: Tip, *, expected_version: int | None) -> None:
@@ -95,13 +101,11 @@ class OfficerRoster(Protocol):
         ...
 
 
-class TipMediaAttacher(Protocol):
-    """Implemented by the media context: checks the caller uploaded these media and binds
-    them to the tip (raising ``InvalidInput`` for unknown ones)."""
+class TipMediaReader(Protocol):
+    """The media attached to tips, for tips the caller has ALREADY been allowed to see
+    (the tips service checked them under the caller's scope): one batch for a whole page."""
 
-    async def attach(
-        self, scope: Scope, tip_id: uuid.UUID, media_ids: Sequence[uuid.UUID]
-    ) -> None: ...
+    async def of_tips(self, tips: Sequence[Tip]) -> dict[uuid.UUID, list[MediaView]]: ...
 
 
 class FeedbackTemplateStore(Protocol):
@@ -115,6 +119,11 @@ class FeedbackTemplateStore(Protocol):
 
 
 class TipsUnitOfWork(UnitOfWork, Protocol):
+    # Plain attributes (not properties) so the unit also serves as the media context's
+    # ``MediaUnitOfWork``: ``attach_media`` joins the tip's own transaction.
+    media: MediaRepository
+    clock: Clock
+
     @property
     def tips(self) -> TipRepository: ...
 

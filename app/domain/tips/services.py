@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.domain.media.services import MediaView, attach_media
 from app.domain.organisation.ports import JurisdictionLocator
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotAllowed
@@ -28,12 +29,12 @@ from app.domain.tips.errors import (
     TipRateLimited,
     appeal_unknown,
     field_invalid,
-    media_unavailable,
     outside_service_area,
     reason_required,
     unknown_officer,
 )
 from app.domain.tips.feedback import FeedbackTemplate, catalogue, new_template
+from app.domain.tips.media import TIP_RECORD, UnauditedAttach
 from app.domain.tips.model import (
     DESCRIPTION_MAX,
     REASON_MAX,
@@ -49,7 +50,7 @@ from app.domain.tips.model import (
 from app.domain.tips.ports import (
     Informant,
     TipFilter,
-    TipMediaAttacher,
+    TipMediaReader,
     TipSlice,
     TipsUnitOfWork,
 )
@@ -81,6 +82,7 @@ class TipView:
     events: list[TipEvent]
     overdue: bool
     created: bool = False  # a submission that stored a new tip (not a retry)
+    media: tuple[MediaView, ...] = ()  # attached media, in the order submitted
 
     @property
     def id(self) -> uuid.UUID:
@@ -127,13 +129,13 @@ class TipService:
         clock: Clock,
         locator: JurisdictionLocator,
         *,
-        media: TipMediaAttacher | None = None,
+        media: TipMediaReader | None = None,
         hourly_limit: int = 10,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.locator = locator
-        self.media = media
+        self.media = media  # without a reader, views carry no media (unit tests)
         self.hourly_limit = hourly_limit
 
     # --- submission ---------------------------------------------------------------------
@@ -151,8 +153,6 @@ class TipService:
             )
         if new.appeal_id is not None:
             raise appeal_unknown()  # police appeals do not exist yet
-        if new.media_ids and self.media is None:
-            raise media_unavailable()
         if new.anonymous and new.contact_phone:
             raise field_invalid(
                 "tip.anonymous_contact",
@@ -167,8 +167,6 @@ class TipService:
         placement = await self.locator.locate(new.location)
         if placement.district_id is None:
             raise outside_service_area()
-        if new.media_ids and self.media is not None:
-            await self.media.attach(scope, tip_id, new.media_ids)
         now = self.clock.now()
         tip = Tip(
             id=tip_id,
@@ -184,7 +182,7 @@ class TipService:
                 placement.grid_id,
             ),
             submitted_at=now,
-            media_ids=tuple(new.media_ids),
+            media_ids=tuple(dict.fromkeys(new.media_ids)),
         )
         tip.pending.append(submitted_event(tip))
         informant = None if new.anonymous else Informant(scope.account_id, new.contact_phone)
@@ -199,13 +197,23 @@ class TipService:
                     raise TipIdTaken()
                 return retried
             await uow.submissions.add(scope.account_id, now)
+            # Same transaction: unknown/foreign media (404) or media not ready or attached
+            # elsewhere (409) roll the whole tip back, so nothing is accepted partially.
+            if tip.media_ids:
+                await attach_media(
+                    UnauditedAttach(uow) if new.anonymous else uow,
+                    scope,
+                    tip.media_ids,
+                    TIP_RECORD,
+                    tip.id,
+                )
             if not new.anonymous:
                 # Anonymous submissions are not audited: the entry would name the sender.
                 uow.audit("tip.submit", "tip", tip.id, {"category": tip.category.value})
             uow.add_event(_event("tip.submitted", tip, now, urgency=tip.urgency.value))
             await uow.commit()
         tip.pending.clear()
-        return TipView(tip, False, [], False, created=True)
+        return await self._one(TipView(tip, False, [], False, created=True))
 
     async def _retry_of(self, scope: Scope, tip_id: uuid.UUID) -> TipView | None:
         """The tip this account already submitted under ``tip_id``, as its reporter sees it
@@ -214,7 +222,8 @@ class TipService:
             tip = await uow.tips.submitted_by(tip_id, scope.account_id)
             if tip is None:
                 return None
-            return await self._reporter_view(uow, tip)
+            view = await self._reporter_view(uow, tip)
+        return await self._one(view)
 
     async def _check_rate(self, uow: TipsUnitOfWork, account_id: uuid.UUID, now: datetime) -> None:
         recent = sorted(await uow.submissions.since(account_id, now - RATE_WINDOW))
@@ -232,7 +241,8 @@ class TipService:
             tip = await uow.tips.get(tip_id)
             if tip is None:
                 raise TipNotFound()
-            return await self._view(uow, scope, tip)
+            view = await self._view(uow, scope, tip)
+        return await self._one(view)
 
     async def get_many(self, scope: Scope, ids: list[uuid.UUID]) -> dict[uuid.UUID, TipView]:
         """The tips among ``ids`` the caller may see (for GraphQL node batches)."""
@@ -242,7 +252,8 @@ class TipService:
                 tip = await uow.tips.get(tip_id)
                 if tip is not None:
                     found[tip_id] = await self._view(uow, scope, tip)
-        return found
+        views = await self._with_media(*found.values())
+        return {v.id: v for v in views}
 
     async def mine(
         self, scope: Scope, *, limit: int, after: uuid.UUID | None
@@ -252,7 +263,7 @@ class TipService:
         async with self.uow_factory(scope) as uow:
             page = await uow.tips.of_reporter(scope.account_id, limit=limit, after=after)
             views = [await self._reporter_view(uow, t) for t in page.items]
-        return views, page.has_more
+        return await self._with_media(*views), page.has_more
 
     async def queue(
         self, scope: Scope, where: TipFilter, *, limit: int, after: uuid.UUID | None
@@ -262,6 +273,14 @@ class TipService:
             raise NotAllowed()
         async with self.uow_factory(scope) as uow:
             return await uow.tips.page(where, limit=limit, after=after)
+
+    async def queue_views(
+        self, scope: Scope, where: TipFilter, *, limit: int, after: uuid.UUID | None
+    ) -> tuple[list[TipView], bool]:
+        """The officer queue as staff views (without history), with their media."""
+        page = await self.queue(scope, where, limit=limit, after=after)
+        views = [TipView(t, True, [], self.overdue(t)) for t in page.items]
+        return await self._with_media(*views), page.has_more
 
     async def counts(self, scope: Scope) -> dict[TipStatus, int]:
         if not (scope.is_staff or scope.unrestricted):
@@ -282,6 +301,17 @@ class TipService:
     async def _reporter_view(self, uow: TipsUnitOfWork, tip: Tip) -> TipView:
         events = [e for e in await uow.tips.events(tip.id) if e.feedback]
         return TipView(tip, False, events, False)
+
+    async def _with_media(self, *views: TipView) -> list[TipView]:
+        """Only called with views the caller was allowed (under its scope): one batch for
+        all of them, after the tips' own unit of work has closed."""
+        if self.media is None or not any(v.tip.media_ids for v in views):
+            return list(views)
+        found = await self.media.of_tips([v.tip for v in views])
+        return [dataclasses.replace(v, media=tuple(found.get(v.id, ()))) for v in views]
+
+    async def _one(self, view: TipView) -> TipView:
+        return (await self._with_media(view))[0]
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -314,7 +344,7 @@ class TipService:
             uow.add_event(_event("tip.assigned", tip, now, assignee_id=officer_id))
             view = await self._view(uow, scope, tip)
             await uow.commit()
-        return view
+        return await self._one(view)
 
     async def bulk_assign(
         self, scope: Scope, tip_ids: list[uuid.UUID], officer_id: uuid.UUID, due_at: datetime
@@ -334,7 +364,7 @@ class TipService:
                 uow.add_event(_event("tip.assigned", tip, now, assignee_id=officer_id))
                 views.append(await self._view(uow, scope, tip))
             await uow.commit()
-        return views
+        return await self._with_media(*views)
 
     async def start_verifying(
         self, scope: Scope, tip_id: uuid.UUID, *, expected_version: int | None = None
@@ -346,7 +376,7 @@ class TipService:
             uow.audit("tip.start_verifying", "tip", tip.id)
             view = await self._view(uow, scope, tip)
             await uow.commit()
-        return view
+        return await self._one(view)
 
     async def record_outcome(
         self,
@@ -385,7 +415,7 @@ class TipService:
             uow.add_event(_event("tip.outcome_recorded", tip, now, outcome=outcome.value))
             view = await self._view(uow, scope, tip)
             await uow.commit()
-        return view
+        return await self._one(view)
 
     async def close(
         self, scope: Scope, tip_id: uuid.UUID, *, expected_version: int | None = None
@@ -397,7 +427,7 @@ class TipService:
             uow.audit("tip.close", "tip", tip.id)
             view = await self._view(uow, scope, tip)
             await uow.commit()
-        return view
+        return await self._one(view)
 
     async def dispute(self, scope: Scope, tip_id: uuid.UUID, reason: str) -> TipView:
         """The reporter reopens a tip whose outcome they dispute; the handler is notified
@@ -414,7 +444,7 @@ class TipService:
             uow.add_event(_event("tip.disputed", tip, now, assignee_id=tip.assignee_id))
             view = await self._reporter_view(uow, tip)
             await uow.commit()
-        return view
+        return await self._one(view)
 
     # --- feedback templates of a station ----------------------------------------------------
 

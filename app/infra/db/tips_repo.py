@@ -16,6 +16,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.domain.media.ports import MediaRepository
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import StaleVersion
 from app.domain.shared.geo import GeoPoint
@@ -43,6 +44,7 @@ from app.domain.tips.ports import (
     TipRepository,
     TipSlice,
 )
+from app.infra.db.media_repo import SqlMediaRepository
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.identity import account_roles
 from app.infra.db.tables.organisation import org_units
@@ -200,6 +202,10 @@ class SqlTipRepository:
             query = query.with_for_update(of=t)
         row = (await self.session.execute(query)).one_or_none()
         return _tip(row) if row else None
+
+    async def exists(self, tip_id: uuid.UUID) -> bool:
+        query = sa.select(t.c.id).where(t.c.id == tip_id, self._visible())
+        return (await self.session.execute(query)).first() is not None
 
     async def is_reporter(self, tip_id: uuid.UUID, account_id: uuid.UUID) -> bool:
         query = sa.select(i.c.tip_id).where(
@@ -386,6 +392,7 @@ class SqlTipsUnitOfWork(SqlUnitOfWork):
     templates: FeedbackTemplateStore
     submissions: SubmissionLog
     roster: OfficerRoster
+    media: MediaRepository
 
     def __init__(
         self,
@@ -405,6 +412,8 @@ class SqlTipsUnitOfWork(SqlUnitOfWork):
         self.submissions = SqlSubmissionLog(s, self._indexer)
         self.roster = SqlOfficerRoster(s)
         self.templates = SqlFeedbackTemplates(s)
+        # On the same session: media are attached inside the tip's own transaction.
+        self.media = SqlMediaRepository(s)
 
 
 async def purge_submission_log(

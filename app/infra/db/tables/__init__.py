@@ -1,6 +1,7 @@
 """Importing this package registers every table on the shared MetaData (for Alembic)."""
 
 from app.infra.db.tables import (
+    channels,
     delivery,
     identity,
     media,
@@ -12,6 +13,7 @@ from app.infra.db.tables import (
 )
 
 __all__ = [
+    "channels",
     "delivery",
     "identity",
     "media",
