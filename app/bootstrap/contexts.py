@@ -8,6 +8,7 @@ from app.api.container import Services
 from app.bootstrap import channels as channels_context
 from app.bootstrap import delivery, identity, notifications, organisation, volunteers
 from app.bootstrap import media as media_context
+from app.bootstrap import sync as sync_context
 from app.bootstrap import tips as tips_context
 from app.bootstrap.platform import Platform
 
@@ -19,3 +20,4 @@ WIRINGS.append(media_context.wire)  # before contexts that register media visibi
 WIRINGS += [delivery.wire, notifications.wire]
 WIRINGS.append(channels_context.wire)
 WIRINGS.append(tips_context.wire)  # after media and notifications: registers into both
+WIRINGS.append(sync_context.wire)  # after tips and notifications: reads through both

@@ -6,6 +6,7 @@ from app.api.graphql.identity import IdentityMutation, IdentityQuery
 from app.api.graphql.media import MediaMutation
 from app.api.graphql.notifications import NotificationsMutation, NotificationsQuery
 from app.api.graphql.organisation import OrganisationMutation, OrganisationQuery
+from app.api.graphql.sync import SyncQuery
 from app.api.graphql.teams import TeamsMutation, TeamsQuery
 from app.api.graphql.tips import TipsMutation, TipsQuery
 from app.api.graphql.training import TrainingMutation, TrainingQuery
@@ -24,3 +25,4 @@ QUERIES.append(NotificationsQuery)
 MUTATIONS.append(NotificationsMutation)
 QUERIES.append(TipsQuery)
 MUTATIONS.append(TipsMutation)
+QUERIES.append(SyncQuery)

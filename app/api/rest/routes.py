@@ -19,6 +19,7 @@ from app.api.rest import (
 from app.api.rest import devices as device_routes
 from app.api.rest import media as media_routes
 from app.api.rest import notifications as notification_routes
+from app.api.rest import sync as sync_routes
 from app.api.rest import tips as tip_routes
 
 ROUTERS: list[APIRouter] = []
@@ -29,3 +30,4 @@ ROUTERS += [media_routes.router]
 ROUTERS += [notification_routes.router]
 ROUTERS += [tip_routes.router]
 ROUTERS += [device_routes.router]
+ROUTERS += [sync_routes.router]

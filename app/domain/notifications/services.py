@@ -77,6 +77,17 @@ class NotificationService:
             raise NotificationNotFound()
         return n
 
+    async def get_many(
+        self, scope: Scope, notification_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Notification]:
+        """The caller's own notifications among these ids (for sync)."""
+        account = _own_account(scope)
+        if not notification_ids:
+            return {}
+        async with self.uow_factory(scope) as uow:
+            found = await uow.notifications.get_many(account, list(notification_ids))
+        return {n.id: n for n in found}
+
     async def mark_read(self, scope: Scope, notification_id: uuid.UUID) -> Notification:
         account = _own_account(scope)
         async with self.uow_factory(scope) as uow:

@@ -71,6 +71,14 @@ class TipRepository(Protocol):
 
     async def events(self, tip_id: uuid.UUID) -> list[TipEvent]: ...
 
+    async def events_of(self, tip_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[TipEvent]]:
+        """The histories of several tips in one query (ids the caller may already see)."""
+        ...
+
+    async def own_by_ids(self, account_id: uuid.UUID, tip_ids: Sequence[uuid.UUID]) -> list[Tip]:
+        """Those of ``tip_ids`` that ``account_id`` reported by name."""
+        ...
+
     async def page(self, where: TipFilter, *, limit: int, after: uuid.UUID | None) -> TipSlice:
         """Tips routed into the scope, newest first."""
         ...

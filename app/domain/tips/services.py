@@ -265,6 +265,19 @@ class TipService:
             views = [await self._reporter_view(uow, t) for t in page.items]
         return await self._with_media(*views), page.has_more
 
+    async def mine_by_ids(self, scope: Scope, ids: list[uuid.UUID]) -> dict[uuid.UUID, TipView]:
+        """Those of ``ids`` that are the caller's own named tips, as ``mine`` shows them
+        (for sync: one batch for tips, one for histories, one for media)."""
+        if not ids:
+            return {}
+        async with self.uow_factory(scope) as uow:
+            tips = await uow.tips.own_by_ids(scope.account_id, list(dict.fromkeys(ids)))
+            events = await uow.tips.events_of([t.id for t in tips]) if tips else {}
+        views = [
+            TipView(t, False, [e for e in events.get(t.id, []) if e.feedback], False) for t in tips
+        ]
+        return {v.id: v for v in await self._with_media(*views)}
+
     async def queue(
         self, scope: Scope, where: TipFilter, *, limit: int, after: uuid.UUID | None
     ) -> TipSlice:

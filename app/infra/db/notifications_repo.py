@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.notifications.model import Kind, Notification
 from app.domain.notifications.ports import NotificationRepository
+from app.infra.db.sync_repo import record_notification_changes
 from app.infra.db.tables.notifications import notifications as t
 from app.infra.db.tables.volunteers import volunteers
 from app.infra.db.uow import SqlUnitOfWork
@@ -45,7 +46,12 @@ class SqlNotificationRepository:
             )
             .on_conflict_do_nothing(index_elements=[t.c.key])
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        created = bool(result.rowcount)  # type: ignore[attr-defined]
+        if created:
+            await record_notification_changes(
+                self.session, notification.account_id, [notification.id]
+            )
+        return created
 
     async def by_key(self, key: str) -> Notification | None:
         row = (await self.session.execute(sa.select(t).where(t.c.key == key))).first()
@@ -76,20 +82,32 @@ class SqlNotificationRepository:
         ).first()
         return _notification(row) if row else None
 
+    async def get_many(
+        self, account_id: uuid.UUID, notification_ids: list[uuid.UUID]
+    ) -> list[Notification]:
+        query = sa.select(t).where(t.c.id.in_(notification_ids), t.c.account_id == account_id)
+        return [_notification(r) for r in await self.session.execute(query)]
+
     async def mark_read(self, notification: Notification) -> None:
-        await self.session.execute(
+        result = await self.session.execute(
             sa.update(t)
             .where(t.c.id == notification.id, t.c.read_at.is_(None))
             .values(read_at=notification.read_at)
+            .returning(t.c.id)
         )
+        changed = list(result.scalars())
+        await record_notification_changes(self.session, notification.account_id, changed)
 
     async def mark_all_read(self, account_id: uuid.UUID, at: datetime) -> int:
         result = await self.session.execute(
             sa.update(t)
             .where(t.c.account_id == account_id, t.c.read_at.is_(None))
             .values(read_at=at)
+            .returning(t.c.id)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        changed = list(result.scalars())
+        await record_notification_changes(self.session, account_id, changed)
+        return len(changed)
 
 
 class SqlNotificationsUnitOfWork(SqlUnitOfWork):

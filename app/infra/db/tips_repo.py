@@ -46,6 +46,7 @@ from app.domain.tips.ports import (
 )
 from app.infra.db.media_repo import SqlMediaRepository
 from app.infra.db.scoping import station_scope
+from app.infra.db.sync_repo import record_tip_changes
 from app.infra.db.tables.identity import account_roles
 from app.infra.db.tables.organisation import org_units
 from app.infra.db.tables.tips import (
@@ -115,6 +116,25 @@ def _event_row(ev: TipEvent) -> dict[str, Any]:
     }
 
 
+def _events(rows: Any) -> list[TipEvent]:
+    return [
+        TipEvent(
+            id=r.id,
+            tip_id=r.tip_id,
+            kind=EventKind(r.kind),
+            at=r.at,
+            from_status=TipStatus(r.from_status) if r.from_status else None,
+            to_status=TipStatus(r.to_status),
+            by=r.by_account,
+            detail=dict(r.detail or {}),
+            feedback=r.feedback,
+            feedback_zh=r.feedback_zh,
+            feedback_en=r.feedback_en,
+        )
+        for r in rows
+    ]
+
+
 class SqlTipRepository:
     def __init__(
         self, session: AsyncSession, scope: Scope, cipher: FieldCipher, indexer: BlindIndexer
@@ -182,6 +202,7 @@ class SqlTipRepository:
                 )
             )
         await self._flush_events(tip)
+        await record_tip_changes(self.session, [tip.id])
         return True
 
     async def _flush_events(self, tip: Tip) -> None:
@@ -236,25 +257,23 @@ class SqlTipRepository:
             raise StaleVersion()
         tip.version = new_version
         await self._flush_events(tip)
+        await record_tip_changes(self.session, [tip.id])
 
     async def events(self, tip_id: uuid.UUID) -> list[TipEvent]:
-        rows = await self.session.execute(sa.select(e).where(e.c.tip_id == tip_id).order_by(e.c.id))
-        return [
-            TipEvent(
-                id=r.id,
-                tip_id=r.tip_id,
-                kind=EventKind(r.kind),
-                at=r.at,
-                from_status=TipStatus(r.from_status) if r.from_status else None,
-                to_status=TipStatus(r.to_status),
-                by=r.by_account,
-                detail=dict(r.detail or {}),
-                feedback=r.feedback,
-                feedback_zh=r.feedback_zh,
-                feedback_en=r.feedback_en,
-            )
-            for r in rows
-        ]
+        return (await self.events_of([tip_id])).get(tip_id, [])
+
+    async def events_of(self, tip_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[TipEvent]]:
+        rows = await self.session.execute(
+            sa.select(e).where(e.c.tip_id.in_(list(tip_ids))).order_by(e.c.id)
+        )
+        found: dict[uuid.UUID, list[TipEvent]] = {}
+        for ev in _events(rows):
+            found.setdefault(ev.tip_id, []).append(ev)
+        return found
+
+    async def own_by_ids(self, account_id: uuid.UUID, tip_ids: Sequence[uuid.UUID]) -> list[Tip]:
+        query = sa.select(*_COLUMNS).where(t.c.id.in_(list(tip_ids)), self._own(account_id))
+        return [_tip(r) for r in await self.session.execute(query)]
 
     async def _slice(self, query: sa.Select[Any], limit: int, after: uuid.UUID | None) -> TipSlice:
         if after is not None:

@@ -8,6 +8,7 @@ from app.infra.db.tables import (
     notifications,
     organisation,
     platform,
+    sync,
     tips,
     volunteers,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "notifications",
     "organisation",
     "platform",
+    "sync",
     "tips",
     "volunteers",
 ]

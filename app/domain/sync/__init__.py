@@ -1,0 +1,1 @@
+"""Mobile sync: what changed in the caller's own records since a token."""

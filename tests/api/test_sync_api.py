@@ -1,0 +1,93 @@
+"""/me/changes end to end: a named tip, its feedback and the resulting notification reach
+the reporter's feed once each; nobody else's feed, and never an anonymous tip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from support.auth import auth, officer_token, resident_token
+from support.org import make_org_tree
+from support.tips import account_id, due_in, step, submit, tip_body
+
+from app.domain.delivery.services import DeliveryService
+from app.settings import Settings
+
+
+async def changes(c: httpx.AsyncClient, token: str, since: str | None = None) -> dict[str, Any]:
+    params = {"since": since} if since else {}
+    r = await c.get("/api/v1/me/changes", params=params, headers=auth(token))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def test_reporter_syncs_tip_feedback_and_notification(
+    client: httpx.AsyncClient, app: Any, settings: Settings
+) -> None:
+    tree = await make_org_tree(app)
+    resident, _ = await resident_token(client, settings)
+    other, _ = await resident_token(client, settings)
+    officer = await officer_token(client, app, unit_code=tree.station_code)
+    tid = (await submit(client, resident, tip_body(tree)))["id"]
+    await submit(client, resident, tip_body(tree, anonymous=True))
+
+    first = await changes(client, resident)
+    assert [(x["type"], x["op"], x["item"]["id"]) for x in first["changes"]] == [
+        ("tip", "upsert", tid)
+    ]
+    assert first["changes"][0]["item"]["feedback"] == []
+
+    officer_id = await account_id(client, officer)
+    await step(client, officer, tid, "assign", {"officer_id": officer_id, "due_at": due_in()})
+    await step(client, officer, tid, "verify")
+    await step(client, officer, tid, "outcome", {"outcome": "valid"})
+    second = await changes(client, resident, first["next"])
+    [tip] = second["changes"]  # three steps collapse to the latest
+    assert tip["type"] == "tip"
+    assert tip["item"]["status"] == "valid"
+    assert len(tip["item"]["feedback"]) == 1
+
+    await app.state.services.get(DeliveryService).drain()
+    third = await changes(client, resident, second["next"])
+    [note] = third["changes"]
+    assert (note["type"], note["op"], note["item"]["read_at"]) == ("notification", "upsert", None)
+
+    r = await client.post(
+        f"/api/v1/me/notifications/{note['item']['id']}/read", headers=auth(resident)
+    )
+    assert r.status_code == 200, r.text
+    fourth = await changes(client, resident, third["next"])
+    [read] = fourth["changes"]
+    assert read["item"]["id"] == note["item"]["id"]
+    assert read["item"]["read_at"] is not None
+
+    last = await changes(client, resident, fourth["next"])
+    assert last == {"changes": [], "next": fourth["next"], "has_more": False}
+    assert (await changes(client, other))["changes"] == []
+
+
+async def test_invalid_token_and_limit(client: httpx.AsyncClient, settings: Settings) -> None:
+    resident, _ = await resident_token(client, settings)
+    r = await client.get("/api/v1/me/changes?since=bm9wZQ", headers=auth(resident))
+    assert r.status_code == 422
+    assert r.json()["code"] == "sync.invalid_token"
+    r = await client.get("/api/v1/me/changes?limit=501", headers=auth(resident))
+    assert r.status_code == 422
+    assert (await client.get("/api/v1/me/changes")).status_code == 401
+
+
+async def test_graphql_my_changes(client: httpx.AsyncClient, app: Any, settings: Settings) -> None:
+    tree = await make_org_tree(app)
+    resident, _ = await resident_token(client, settings)
+    tid = (await submit(client, resident, tip_body(tree)))["id"]
+    query = (
+        "query($s: String) { myChanges(since: $s, first: 10) { next hasMore changes {"
+        " __typename ... on TipChange { tip { uuid status } } } } }"
+    )
+    r = await client.post("/graphql", json={"query": query}, headers=auth(resident))
+    data = r.json()["data"]["myChanges"]
+    assert [c["tip"]["uuid"] for c in data["changes"]] == [tid]
+    r = await client.post(
+        "/graphql", json={"query": query, "variables": {"s": data["next"]}}, headers=auth(resident)
+    )
+    assert r.json()["data"]["myChanges"]["changes"] == []
