@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.api.container import Services
 from app.api.errors import install_error_handlers
 from app.api.graphql.context import GraphQLContext
 from app.api.graphql.schema import build_schema
+from app.api.graphql.subscriptions import ShouwangGraphQLRouter
 from app.api.health import router as health_router
 from app.api.input_guard import RejectNulCharacters
 from app.api.observability import RequestContext
@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         max_tokens=settings.graphql_max_tokens,
         introspection=not settings.is_production,
     )
-    graphql_app: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+    graphql_app = ShouwangGraphQLRouter(
         schema,
         path="/graphql",
         graphql_ide="graphiql" if settings.graphiql else None,

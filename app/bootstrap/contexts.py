@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.api.container import Services
+from app.bootstrap import appeals as appeals_context
 from app.bootstrap import channels as channels_context
 from app.bootstrap import delivery, identity, notifications, organisation, volunteers
 from app.bootstrap import media as media_context
+from app.bootstrap import realtime as realtime_context
 from app.bootstrap import sync as sync_context
 from app.bootstrap import tips as tips_context
 from app.bootstrap.platform import Platform
@@ -21,3 +23,5 @@ WIRINGS += [delivery.wire, notifications.wire]
 WIRINGS.append(channels_context.wire)
 WIRINGS.append(tips_context.wire)  # after media and notifications: registers into both
 WIRINGS.append(sync_context.wire)  # after tips and notifications: reads through both
+WIRINGS.append(realtime_context.wire)  # publishes tip.* events to API subscribers
+WIRINGS.append(appeals_context.wire)  # after tips: reads clues through the tip service

@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.container import Services
+from app.bootstrap.appeals import AppealDirectoryOf
 from app.bootstrap.delivery import handler_registry
 from app.bootstrap.identity import blind_indexer, field_cipher
 from app.bootstrap.platform import Platform
@@ -72,7 +73,10 @@ def wire(services: Services, platform: Platform) -> None:
     services.get(MediaVisibilityRegistry).register(TIP_RECORD, TipMediaVisibility(factory))
     reader = AttachedTipMedia(services.get(MediaService))
     locator = services.get_any(JurisdictionLocator)
-    services.register(TipService, TipService(factory, platform.clock, locator, media=reader))
+    appeals = AppealDirectoryOf(services)
+    services.register(
+        TipService, TipService(factory, platform.clock, locator, media=reader, appeals=appeals)
+    )
 
     notify = TipNotifications(factory, services.get(NotificationService))
     handlers = handler_registry(services)

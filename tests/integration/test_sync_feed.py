@@ -3,7 +3,9 @@ so a change committed late (with a smaller seq) is still delivered, exactly once
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +15,19 @@ from app.domain.shared.scope import Scope
 from app.infra.db.sync_repo import SqlChangeFeed, record_notification_changes
 from app.infra.db.tables.sync import change_log
 from app.settings import Settings
+
+
+async def settled(feed: SqlChangeFeed, scope: Scope, since: int, want: int) -> Any:
+    """Read until ``want`` changes are visible: the feed rightly holds changes back while
+    any older write transaction in the database (autovacuum, another test's connection) is
+    still open, so wait that out (bounded)."""
+    page = await feed.read(scope, since, 100)
+    for _ in range(100):
+        if len(page.changes) >= want:
+            break
+        await asyncio.sleep(0.05)
+        page = await feed.read(scope, since, 100)
+    return page
 
 
 async def test_late_commit_is_not_skipped(
@@ -35,7 +50,7 @@ async def test_late_commit_is_not_skipped(
 
         await t1.commit()
 
-    page = await feed.read(scope, 0, 100)
+    page = await settled(feed, scope, 0, 2)
     assert [c.record_id for c in page.changes] == [first, second]
     assert page.changes[0].seq == seq_n
     assert page.changes[1].seq > seq_n
@@ -59,5 +74,5 @@ async def test_rolled_back_change_never_appears(
     async with session_factory() as t2:
         await record_notification_changes(t2, me, [kept])
         await t2.commit()
-    page = await feed.read(scope, 0, 100)
+    page = await settled(feed, scope, 0, 1)
     assert [c.record_id for c in page.changes] == [kept]

@@ -1,11 +1,14 @@
-"""The Query and Mutation types of each bounded context, merged into one schema."""
+"""The Query, Mutation and Subscription types of each bounded context, merged into one
+schema."""
 
 from __future__ import annotations
 
+from app.api.graphql.appeals import AppealsMutation, AppealsQuery
 from app.api.graphql.identity import IdentityMutation, IdentityQuery
 from app.api.graphql.media import MediaMutation
 from app.api.graphql.notifications import NotificationsMutation, NotificationsQuery
 from app.api.graphql.organisation import OrganisationMutation, OrganisationQuery
+from app.api.graphql.subscriptions import TipsSubscription
 from app.api.graphql.sync import SyncQuery
 from app.api.graphql.teams import TeamsMutation, TeamsQuery
 from app.api.graphql.tips import TipsMutation, TipsQuery
@@ -14,6 +17,7 @@ from app.api.graphql.volunteers import VolunteersMutation, VolunteersQuery
 
 QUERIES: list[type] = []
 MUTATIONS: list[type] = []
+SUBSCRIPTIONS: list[type] = []
 QUERIES.append(OrganisationQuery)
 MUTATIONS.append(OrganisationMutation)
 QUERIES.append(IdentityQuery)
@@ -26,3 +30,6 @@ MUTATIONS.append(NotificationsMutation)
 QUERIES.append(TipsQuery)
 MUTATIONS.append(TipsMutation)
 QUERIES.append(SyncQuery)
+SUBSCRIPTIONS.append(TipsSubscription)
+QUERIES.append(AppealsQuery)
+MUTATIONS.append(AppealsMutation)

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from app.api.errors import safe_trace
 from app.api.graphql import errors as gql_errors
@@ -53,6 +54,12 @@ def _mutation_types() -> tuple[type, ...]:
     return tuple(contexts.MUTATIONS)
 
 
+def _subscription_types() -> tuple[type, ...]:
+    from app.api.graphql import contexts
+
+    return tuple(contexts.SUBSCRIPTIONS)
+
+
 log = logging.getLogger("shouwang.graphql")
 
 # Input the client got wrong (a malformed global id...): theirs to see, not ours to log.
@@ -66,6 +73,13 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, _CLIENT_ERRORS)
 
 
+def _is_subscription(execution_context: ExecutionContext) -> bool:
+    try:
+        return execution_context.operation_type is OperationType.SUBSCRIPTION
+    except Exception:  # no parsed document or no such operation: a query's error
+        return False
+
+
 class ShouwangSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -77,6 +91,11 @@ class ShouwangSchema(strawberry.Schema):
             if original is None or isinstance(original, _CLIENT_ERRORS):
                 continue
             log.error("graphql unexpected error", extra=safe_trace(original))
+        if execution_context is not None and _is_subscription(execution_context):
+            # Extension hooks wrap a whole subscription, not each of its events: codes and
+            # masking are applied per event here.
+            lang = getattr(execution_context.context, "lang", "zh")
+            describe_errors(errors, lang, mask=True)
 
 
 class DomainErrorCodes(SchemaExtension):
@@ -87,18 +106,22 @@ class DomainErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if result is None or not getattr(result, "errors", None):
             return
-        ctx = self.execution_context.context
-        lang = getattr(ctx, "lang", "zh")
-        for err in result.errors or []:
-            original = err.original_error
-            if isinstance(original, DomainError):
-                err.message = original.message(lang)
-                err.extensions = {**(err.extensions or {}), "code": original.code}
-            elif isinstance(original, StrawberryInputCoercionError):
-                err.message = (
-                    "无效的 ID 或输入值。" if lang == "zh" else "Invalid id or input value."
-                )
-                err.extensions = {**(err.extensions or {}), "code": "graphql.invalid_input"}
+        describe_errors(result.errors or [], getattr(self.execution_context.context, "lang", "zh"))
+
+
+def describe_errors(errors: list[GraphQLError], lang: str, *, mask: bool = False) -> None:
+    """Localised message and stable code for client errors (and, with ``mask``, the
+    generic message for unexpected ones)."""
+    for err in errors:
+        original = err.original_error
+        if isinstance(original, DomainError):
+            err.message = original.message(lang)
+            err.extensions = {**(err.extensions or {}), "code": original.code}
+        elif isinstance(original, StrawberryInputCoercionError):
+            err.message = "无效的 ID 或输入值。" if lang == "zh" else "Invalid id or input value."
+            err.extensions = {**(err.extensions or {}), "code": "graphql.invalid_input"}
+        elif mask and original is not None:
+            err.message = "Unexpected error."
 
 
 def build_schema(
@@ -111,6 +134,8 @@ def build_schema(
     query = merge_types("Query", _query_types())
     mutations = _mutation_types()
     mutation = merge_types("Mutation", mutations) if mutations else None
+    subscriptions = _subscription_types()
+    subscription = merge_types("Subscription", subscriptions) if subscriptions else None
     # Factories, so each request gets fresh extension instances.
     extensions: list[Any] = [
         lambda: QueryDepthLimiter(max_depth=max_depth),
@@ -124,6 +149,7 @@ def build_schema(
     return ShouwangSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         extensions=extensions,
         types=[
             gql_errors.NotFound,

@@ -15,6 +15,7 @@ from app.api.graphql.context import Info
 from app.api.graphql.errors import MutationProblem, problem_of
 from app.api.graphql.geo import Crs
 from app.api.graphql.media import MediaNode
+from app.api.graphql.organisation import OrgUnitNode
 from app.api.graphql.relay import first_of, keyset_connection, node_uuid, resolve_scoped
 from app.api.pagination import after_id
 from app.domain.shared.errors import DomainError
@@ -47,6 +48,14 @@ class TipFeedback:
 
 def _gid(type_name: str, value: UUID | None) -> relay.GlobalID | None:
     return relay.GlobalID(type_name, str(value)) if value else None
+
+
+async def _unit(info: Info, unit_id: UUID | None) -> OrgUnitNode | None:
+    # Through the organisation context's per-request loader: one query for a whole page.
+    if unit_id is None:
+        return None
+    [node] = await OrgUnitNode.resolve_nodes(info=info, node_ids=[str(unit_id)])
+    return node
 
 
 def _tip_loader(info: Info) -> Any:
@@ -127,6 +136,14 @@ class TipNode(relay.Node):
     @strawberry.field(description="Station staff only.")
     def grid_id(self) -> relay.GlobalID | None:
         return _gid("OrgUnit", self.view.tip.routing.grid_id) if self.view.as_staff else None
+
+    @strawberry.field(description="The station the tip was routed to (staff only).")
+    async def station(self, info: Info) -> OrgUnitNode | None:
+        return await _unit(info, self.view.tip.routing.station_id) if self.view.as_staff else None
+
+    @strawberry.field(description="The grid the tip lies in (staff only).")
+    async def grid(self, info: Info) -> OrgUnitNode | None:
+        return await _unit(info, self.view.tip.routing.grid_id) if self.view.as_staff else None
 
     @strawberry.field(description="Account id of the handling officer (staff only).")
     def assignee_id(self) -> UUID | None:

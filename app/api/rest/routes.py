@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.rest import (
+    appeals,
     auth,
     badges,
     locate,
@@ -31,3 +32,4 @@ ROUTERS += [notification_routes.router]
 ROUTERS += [tip_routes.router]
 ROUTERS += [device_routes.router]
 ROUTERS += [sync_routes.router]
+ROUTERS += [appeals.router]

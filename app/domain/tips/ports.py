@@ -11,6 +11,7 @@ from typing import Protocol
 from app.domain.media.ports import MediaRepository
 from app.domain.media.services import MediaView
 from app.domain.shared.clock import Clock
+from app.domain.shared.scope import Scope
 from app.domain.shared.uow import UnitOfWork
 from app.domain.tips.feedback import FeedbackTemplate
 from app.domain.tips.model import Category, Tip, TipEvent, TipStatus, Urgency
@@ -34,6 +35,7 @@ class TipFilter:
     urgency: Urgency | None = None
     grid_id: uuid.UUID | None = None
     overdue_at: datetime | None = None  # only tips whose due time is before this
+    appeal_id: uuid.UUID | None = None  # only clues to this police appeal
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,10 @@ class TipRepository(Protocol):
         ...
 
     async def is_reporter(self, tip_id: uuid.UUID, account_id: uuid.UUID) -> bool: ...
+
+    async def link_appeal(self, tip_id: uuid.UUID, appeal_id: uuid.UUID) -> None:
+        """Record the new tip as a clue to the police appeal."""
+        ...
 
     async def save(self, tip: Tip, *, expected_version: int | None) -> None:
         """Store changes and pending events; raises ``StaleVersion`` when the stored
@@ -123,6 +129,14 @@ class FeedbackTemplateStore(Protocol):
 
     async def save(self, station_id: uuid.UUID, template: FeedbackTemplate) -> None:
         """Create or replace the station's template with this code."""
+        ...
+
+
+class AppealDirectory(Protocol):
+    """The appeals context, as tip submission sees it."""
+
+    async def is_open_to(self, scope: Scope, appeal_id: uuid.UUID) -> bool:
+        """The appeal exists, is published and unexpired, and the caller may see it."""
         ...
 
 

@@ -48,6 +48,7 @@ from app.domain.tips.model import (
     submitted_event,
 )
 from app.domain.tips.ports import (
+    AppealDirectory,
     Informant,
     TipFilter,
     TipMediaReader,
@@ -131,12 +132,14 @@ class TipService:
         *,
         media: TipMediaReader | None = None,
         hourly_limit: int = 10,
+        appeals: AppealDirectory | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.locator = locator
         self.media = media  # without a reader, views carry no media (unit tests)
         self.hourly_limit = hourly_limit
+        self.appeals = appeals  # without a directory, no appeal is known (unit tests)
 
     # --- submission ---------------------------------------------------------------------
 
@@ -151,8 +154,10 @@ class TipService:
                 "Describe what you saw (1 to 2000 characters).",
                 "请描述您看到的情况（1至2000字）。",
             )
-        if new.appeal_id is not None:
-            raise appeal_unknown()  # police appeals do not exist yet
+        if new.appeal_id is not None and not (
+            self.appeals is not None and await self.appeals.is_open_to(scope, new.appeal_id)
+        ):
+            raise appeal_unknown()
         if new.anonymous and new.contact_phone:
             raise field_invalid(
                 "tip.anonymous_contact",
@@ -197,6 +202,8 @@ class TipService:
                     raise TipIdTaken()
                 return retried
             await uow.submissions.add(scope.account_id, now)
+            if new.appeal_id is not None:
+                await uow.tips.link_appeal(tip.id, new.appeal_id)
             # Same transaction: unknown/foreign media (404) or media not ready or attached
             # elsewhere (409) roll the whole tip back, so nothing is accepted partially.
             if tip.media_ids:

@@ -47,6 +47,7 @@ from app.domain.tips.ports import (
 from app.infra.db.media_repo import SqlMediaRepository
 from app.infra.db.scoping import station_scope
 from app.infra.db.sync_repo import record_tip_changes
+from app.infra.db.tables.appeals import appeal_clues
 from app.infra.db.tables.identity import account_roles
 from app.infra.db.tables.organisation import org_units
 from app.infra.db.tables.tips import (
@@ -234,6 +235,11 @@ class SqlTipRepository:
         )
         return (await self.session.execute(query)).first() is not None
 
+    async def link_appeal(self, tip_id: uuid.UUID, appeal_id: uuid.UUID) -> None:
+        await self.session.execute(
+            sa.insert(appeal_clues).values(tip_id=tip_id, appeal_id=appeal_id)
+        )
+
     async def save(self, tip: Tip, *, expected_version: int | None) -> None:
         version = expected_version if expected_version is not None else tip.version
         result = await self.session.execute(
@@ -297,6 +303,11 @@ class SqlTipRepository:
             query = query.where(
                 t.c.status.in_([s.value for s in OPEN_WORK]), t.c.due_at < where.overdue_at
             )
+        if where.appeal_id is not None:
+            clues = sa.select(appeal_clues.c.tip_id).where(
+                appeal_clues.c.appeal_id == where.appeal_id
+            )
+            query = query.where(t.c.id.in_(clues))
         return await self._slice(query, limit, after)
 
     async def of_reporter(

@@ -1,6 +1,7 @@
 """Importing this package registers every table on the shared MetaData (for Alembic)."""
 
 from app.infra.db.tables import (
+    appeals,
     channels,
     delivery,
     identity,
@@ -14,6 +15,7 @@ from app.infra.db.tables import (
 )
 
 __all__ = [
+    "appeals",
     "channels",
     "delivery",
     "identity",

@@ -1,0 +1,1 @@
+"""Real-time fan-out adapters."""
