@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from app.api.container import Services
 from app.bootstrap import demo_data as data
-from app.domain.shared.clock import Clock
+from app.domain.shared.clock import Clock, local_date
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.glossary import TeamType
 from app.domain.volunteers.lifecycle import VolunteerStatus as S
@@ -44,7 +44,7 @@ REASONS = {
 
 async def seed_volunteers(services: Services, scope: Scope, summary: SeedSummary) -> None:
     volunteers = services.get(VolunteerService)
-    today = services.get_any(Clock).now().date()
+    today = local_date(services.get_any(Clock).now())
     stations: dict[str, uuid.UUID] = {}
     for suffix, *_ in data.STATIONS:
         ref = await volunteers.station_by_code(scope, data.station_code(suffix))
@@ -135,7 +135,7 @@ async def _seed_training(
     by_index: dict[int, uuid.UUID],
 ) -> None:
     training = services.get(TrainingService)
-    today = services.get_any(Clock).now().date()
+    today = local_date(services.get_any(Clock).now())
     courses = [
         CourseInput(
             "JWLM-FA-01",

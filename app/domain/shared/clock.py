@@ -1,7 +1,16 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Protocol
+
+# Calendar dates people see and type (check dates, re-check dates, certificate expiry) are
+# China's: a check recorded at 00:30 Beijing time is dated that day, not the previous
+# (UTC) one.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+
+def local_date(at: datetime) -> date:
+    return at.astimezone(CHINA_TZ).date()
 
 
 class Clock(Protocol):

@@ -269,7 +269,13 @@ class TipService:
         follow."""
         async with self.uow_factory(scope) as uow:
             page = await uow.tips.of_reporter(scope.account_id, limit=limit, after=after)
-            views = [await self._reporter_view(uow, t) for t in page.items]
+            tip_ids = [t.id for t in page.items]
+            # One history query for the whole page, not one per tip.
+            events = await uow.tips.events_of(tip_ids) if tip_ids else {}
+        views = [
+            TipView(t, False, [e for e in events.get(t.id, []) if e.feedback], False)
+            for t in page.items
+        ]
         return await self._with_media(*views), page.has_more
 
     async def mine_by_ids(self, scope: Scope, ids: list[uuid.UUID]) -> dict[uuid.UUID, TipView]:

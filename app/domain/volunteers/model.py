@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from app.domain.shared.clock import local_date
 from app.domain.shared.errors import FieldError, InvalidInput
 from app.domain.shared.text import storable
 from app.domain.volunteers.errors import VolunteerInvalidTransition
@@ -256,7 +257,7 @@ def new_background_check(
             code="volunteer.invalid_recheck_date",
             fields=[FieldError("next_recheck_on", "before_check", "must be after checked_on")],
         )
-    if checked_on > recorded_at.date():
+    if checked_on > local_date(recorded_at):
         raise InvalidInput(
             "The check date cannot be in the future.",
             "审查日期不能晚于今天。",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
+from app.domain.shared.clock import local_date
 from app.domain.shared.errors import FieldError, InvalidInput
 from app.domain.shared.text import storable
 
@@ -138,7 +139,7 @@ def new_training_record(
     recorded_by: uuid.UUID,
     at: datetime,
 ) -> TrainingRecord:
-    if completed_on > at.date():
+    if completed_on > local_date(at):
         raise _invalid(
             "completed_on",
             "future",

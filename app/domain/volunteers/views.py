@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
+# China Standard Time has had no daylight saving since 1991: dates people mean (birthdays,
+# check dates, "today") are in UTC+8.
+from app.domain.shared.clock import CHINA_TZ as CHINA_TZ
+from app.domain.shared.clock import local_date as local_date
 from app.domain.shared.personal_data import (
     mask_address,
     mask_name,
@@ -18,14 +22,6 @@ from app.domain.volunteers.lifecycle import VolunteerStatus
 from app.domain.volunteers.model import Origin, Volunteer
 from app.domain.volunteers.teams import Team
 from app.domain.volunteers.training import Certificate
-
-# China Standard Time has had no daylight saving since 1991: dates people mean (birthdays,
-# check dates, "today") are in UTC+8.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
-
-
-def local_date(at: datetime) -> date:
-    return at.astimezone(CHINA_TZ).date()
 
 
 @dataclass(frozen=True, slots=True)

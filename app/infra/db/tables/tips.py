@@ -66,6 +66,8 @@ tips = sa.Table(
     sa.CheckConstraint("(outcome = 'duplicate') = (duplicate_of IS NOT NULL)", name="duplicate"),
     sa.Index("ix_tips_location", "location", postgresql_using="gist"),
     sa.Index(None, "station_id", "status", "id"),
+    # The unfiltered queue page: newest first within a station, without sorting them all.
+    sa.Index(None, "station_id", "id"),
     sa.Index(None, "district_id", "status", "id"),
     sa.Index(None, "grid_id"),
     sa.Index(None, "assignee_id"),
