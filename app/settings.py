@@ -51,6 +51,12 @@ class PushAdapter(StrEnum):
     JPUSH = "jpush"
 
 
+class PaymentAdapter(StrEnum):
+    DEV = "dev"  # records payouts to a local JSONL file
+    WECHATPAY = "wechatpay"  # WeChat Pay v3 merchant transfer (商家转账到零钱)
+    NONE = "none"  # no cash payouts: approved rewards fail with payments_disabled
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SHOUWANG_", env_file=".env", extra="ignore", env_nested_delimiter="__"
@@ -58,7 +64,11 @@ class Settings(BaseSettings):
 
     env: Env = Env.DEVELOPMENT
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/shouwang"
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Connections kept open per process. Under load each request holds one for a few
+    # milliseconds; past the pool, overflow connections (half as many again) are opened
+    # and closed per use, which costs a connect each time: size the pool for the
+    # concurrency one process serves.
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
@@ -70,6 +80,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "shouwang"
     jwt_audience: str = "shouwang-api"
     access_token_ttl_seconds: int = Field(default=600, ge=60, le=900)
+    # Principals (status, session, roles) are cached per process and evicted through
+    # Postgres NOTIFY; the TTL bounds a listener that died silently. 0: no cache.
+    principal_cache_ttl_seconds: float = Field(default=30, ge=0, le=300)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=180)
 
     # Personal data protection: "keyid:base64key,..." (first is active), HMAC key base64.
@@ -106,6 +119,16 @@ class Settings(BaseSettings):
     jpush_base_url: str = "https://api.jpush.cn"
     jpush_apns_production: bool = True
     channel_dev_outbox: Path | None = None
+
+    # Cash reward payouts. Unset: dev outside production, none in production.
+    payment_adapter: PaymentAdapter | None = None
+    payment_dev_outbox: Path = Path(".local/payouts.jsonl")
+    wechatpay_mchid: str = ""
+    wechatpay_appid: str = ""
+    wechatpay_serial_no: str = ""
+    wechatpay_private_key_path: Path | None = None
+    wechatpay_platform_cert_path: Path | None = None
+    wechatpay_base_url: str = "https://api.mch.weixin.qq.com"
 
     # HTTP surface
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
@@ -148,6 +171,12 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.env == Env.PRODUCTION
 
+    @property
+    def payments(self) -> PaymentAdapter:
+        if self.payment_adapter is not None:
+            return self.payment_adapter
+        return PaymentAdapter.NONE if self.is_production else PaymentAdapter.DEV
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if not self.is_production:
@@ -161,6 +190,16 @@ class Settings(BaseSettings):
             problems.append("SHOUWANG_WECHAT_SUBSCRIBE_ADAPTER=dev is a development adapter")
         if self.push_adapter == PushAdapter.DEV:
             problems.append("SHOUWANG_PUSH_ADAPTER=dev is a development adapter")
+        if self.payment_adapter == PaymentAdapter.DEV:
+            problems.append("SHOUWANG_PAYMENT_ADAPTER=dev is a development adapter")
+        if self.payment_adapter == PaymentAdapter.WECHATPAY and not (
+            self.wechatpay_mchid
+            and self.wechatpay_appid
+            and self.wechatpay_serial_no
+            and self.wechatpay_private_key_path
+            and self.wechatpay_platform_cert_path
+        ):
+            problems.append("WeChat Pay mchid/appid/serial/key/platform certificate are missing")
         if (
             self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
             or len(self.jwt_secret.get_secret_value()) < 32

@@ -8,7 +8,9 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.container import Services
+from app.bootstrap.delivery import handler_registry
 from app.bootstrap.platform import Platform
+from app.domain.appeals.notify import AppealNotifications
 from app.domain.appeals.ports import AppealsUnitOfWork
 from app.domain.appeals.services import (
     APPEAL_RECORD,
@@ -17,6 +19,7 @@ from app.domain.appeals.services import (
     UowFactory,
 )
 from app.domain.media.services import MediaVisibilityRegistry
+from app.domain.notifications.services import NotificationService
 from app.domain.shared.clock import Clock
 from app.domain.shared.scope import Scope
 from app.domain.tips.services import TipService
@@ -48,3 +51,7 @@ def wire(services: Services, platform: Platform) -> None:
     )
     tips = services.get(TipService)
     services.register(AppealService, AppealService(factory, platform.clock, tips=tips))
+    notify = AppealNotifications(factory, services.get(NotificationService), platform.clock)
+    handler_registry(services).register(
+        "appeal.published", "appeals.notify_volunteers", notify.published
+    )

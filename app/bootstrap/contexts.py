@@ -8,8 +8,12 @@ from app.api.container import Services
 from app.bootstrap import appeals as appeals_context
 from app.bootstrap import channels as channels_context
 from app.bootstrap import delivery, identity, notifications, organisation, volunteers
+from app.bootstrap import hazards as hazards_context
+from app.bootstrap import help as help_context
 from app.bootstrap import media as media_context
+from app.bootstrap import points as points_context
 from app.bootstrap import realtime as realtime_context
+from app.bootstrap import rewards as rewards_context
 from app.bootstrap import sync as sync_context
 from app.bootstrap import tips as tips_context
 from app.bootstrap.platform import Platform
@@ -25,3 +29,7 @@ WIRINGS.append(tips_context.wire)  # after media and notifications: registers in
 WIRINGS.append(sync_context.wire)  # after tips and notifications: reads through both
 WIRINGS.append(realtime_context.wire)  # publishes tip.* events to API subscribers
 WIRINGS.append(appeals_context.wire)  # after tips: reads clues through the tip service
+WIRINGS.append(help_context.wire)  # after media and notifications: registers into both
+WIRINGS.append(hazards_context.wire)  # after media and notifications: registers into both
+WIRINGS.append(points_context.wire)  # after tips and notifications: credits tip reporters
+WIRINGS.append(rewards_context.wire)  # after points: cancels rewards on points.reversed

@@ -4,7 +4,6 @@ service, the worker loop, and the dead-letter operator commands."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import time
 
@@ -17,6 +16,7 @@ from app.domain.delivery.model import DeadEvent, RetryPolicy
 from app.domain.delivery.services import DeliveryService, DrainReport, HandlerRegistry
 from app.domain.shared.scope import system_scope
 from app.infra.db.outbox_store import SqlOutboxStore
+from app.infra.realtime.outbox_wakeup import PgOutboxWakeup
 from app.settings import Settings
 
 log = structlog.get_logger("shouwang.worker")
@@ -61,9 +61,13 @@ async def run_delivery(
     *,
     once: bool = False,
     housekeeping: bool = True,
+    stop: asyncio.Event | None = None,
+    wakeup: PgOutboxWakeup | None = None,
 ) -> DrainReport:
-    """Deliver continuously until SIGTERM/SIGINT (the batch under way is finished), with
-    housekeeping every few minutes; ``once`` drains what is due and returns."""
+    """Deliver continuously until SIGTERM/SIGINT or ``stop`` (the batch under way is
+    finished), with housekeeping every few minutes; ``once`` drains what is due and
+    returns. Between passes the worker sleeps until outbox rows commit (LISTEN, see
+    ``PgOutboxWakeup``) or the poll interval ends, whichever comes first."""
     from app.bootstrap.worker import run_once as housekeep
 
     delivery = services.get(DeliveryService)
@@ -72,10 +76,18 @@ async def run_delivery(
         if housekeeping:
             await housekeep(services)
         return report
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
+    wake = wakeup or PgOutboxWakeup(settings.database_url)
+
+    def stopping() -> None:
+        stop.set()
+        wake.poke()
+
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stopping)
+    stop_watch = asyncio.create_task(_poke_on(stop, wake))
     total = DrainReport()
     next_housekeeping = 0.0
     try:
@@ -83,6 +95,7 @@ async def run_delivery(
             if housekeeping and time.monotonic() >= next_housekeeping:
                 log.info("housekeeping pass done", removed=await housekeep(services))
                 next_housekeeping = time.monotonic() + settings.worker_housekeeping_interval_s
+            wake.clear()  # before claiming: a commit during the pass wakes the next wait
             try:
                 batch = await delivery.deliver_batch()
             except Exception:  # e.g. database restart: log, wait, go on
@@ -91,14 +104,22 @@ async def run_delivery(
             total.delivered += batch.delivered
             total.retried += batch.retried
             total.dead += batch.dead
-            if batch.processed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.worker_poll_interval_s)
+            if batch.processed == 0 and not stop.is_set():
+                await wake.wait(settings.worker_poll_interval_s)
         log.info("worker stopping", delivered=total.delivered)
         return total
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        stop_watch.cancel()
+        for sig in signals:
             loop.remove_signal_handler(sig)
+        if wakeup is None:
+            await wake.aclose()
+
+
+async def _poke_on(stop: asyncio.Event, wake: PgOutboxWakeup) -> None:
+    """A ``stop`` set from outside (not by a signal) ends the wait at once too."""
+    await stop.wait()
+    wake.poke()
 
 
 async def _with_delivery(settings: Settings) -> tuple[Platform, DeliveryService]:

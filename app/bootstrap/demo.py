@@ -73,6 +73,9 @@ async def seed(services: Services, summary: SeedSummary) -> None:
     from app.bootstrap.demo_volunteers import seed_volunteers
 
     await seed_volunteers(services, scope, summary)
+    from app.bootstrap.demo_hazards import seed_hazards
+
+    await seed_hazards(services, scope, summary)
 
 
 async def seed_demo(settings: Settings, console: Console) -> SeedSummary:

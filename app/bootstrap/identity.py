@@ -16,7 +16,12 @@ from app.bootstrap.worker import TASKS
 from app.domain.identity.authenticator import TokenAuthenticator
 from app.domain.identity.gateways import SmsSender, WeChatAuthGateway
 from app.domain.identity.officers import NewOfficer, OfficerService
-from app.domain.identity.ports import IdentityUnitOfWork, PasswordHasher
+from app.domain.identity.ports import (
+    IdentityUnitOfWork,
+    PasswordHasher,
+    PrincipalChanges,
+    PrincipalReader,
+)
 from app.domain.identity.services import (
     AccountService,
     SessionIssuer,
@@ -33,6 +38,7 @@ from app.infra.crypto.fields import AesGcmFieldCipher, HmacBlindIndexer, parse_k
 from app.infra.db.identity_auth_repo import purge_expired
 from app.infra.db.identity_principals import SqlPrincipalReader
 from app.infra.db.identity_repo import SqlIdentityUnitOfWork
+from app.infra.db.principal_cache import CachingPrincipalReader
 from app.infra.sms.dev import DevSmsSender
 from app.infra.sms.tencent import TencentSmsSender
 from app.infra.wechat.dev import DevWeChatAuth
@@ -104,12 +110,29 @@ def wechat_gateway(platform: Platform) -> tuple[WeChatAuthGateway, str]:
     return DevWeChatAuth(), DEV_WECHAT_APPID
 
 
-def officer_service(platform: Platform, hasher: PasswordHasher | None = None) -> OfficerService:
+def officer_service(
+    platform: Platform,
+    hasher: PasswordHasher | None = None,
+    changes: PrincipalChanges | None = None,
+) -> OfficerService:
     return OfficerService(
         uow_factory(platform.session_factory, platform.clock),
         platform.clock,
         hasher or Argon2PasswordHasher(),
+        changes,
     )
+
+
+def principal_cache(platform: Platform) -> CachingPrincipalReader | None:
+    """The database reader behind a NOTIFY-invalidated cache, unless its TTL is 0."""
+    ttl = platform.settings.principal_cache_ttl_seconds
+    if ttl <= 0:
+        return None
+    cache = CachingPrincipalReader(
+        SqlPrincipalReader(platform.engine), platform.settings.database_url, ttl_seconds=ttl
+    )
+    platform.closers.append(cache.aclose)
+    return cache
 
 
 def wire(services: Services, platform: Platform) -> None:
@@ -120,6 +143,11 @@ def wire(services: Services, platform: Platform) -> None:
     cipher = field_cipher(settings)
     issuer = SessionIssuer(tokens, timedelta(days=settings.refresh_token_ttl_days))
     wechat, appid = wechat_gateway(platform)
+    # The cache is also what the identity services tell about the changes they commit.
+    cache = principal_cache(platform)
+    principals: PrincipalReader = SqlPrincipalReader(platform.engine) if cache is None else cache
+    if cache is not None:
+        services.register(CachingPrincipalReader, cache)
     services.register(
         SignInService,
         SignInService(
@@ -134,13 +162,10 @@ def wire(services: Services, platform: Platform) -> None:
             hasher=hasher,
         ),
     )
-    services.register(SessionService, SessionService(factory, clock, issuer))
+    services.register(SessionService, SessionService(factory, clock, issuer, cache))
     services.register(AccountService, AccountService(factory, cipher))
-    services.register(OfficerService, officer_service(platform, hasher))
-    services.register(
-        Authenticator,
-        TokenAuthenticator(tokens, SqlPrincipalReader(platform.session_factory), clock),
-    )
+    services.register(OfficerService, officer_service(platform, hasher, cache))
+    services.register(Authenticator, TokenAuthenticator(tokens, principals, clock))
 
 
 async def purge_identity(services: Services) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
@@ -25,8 +26,13 @@ class Platform:
     session_factory: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     clock: Clock
+    # Run first (last registered first) by ``aclose``: listeners and the like.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
+        closers, self.closers = self.closers, []
+        for close in reversed(closers):
+            await close()
         await self.http.aclose()
         await self.engine.dispose()
 

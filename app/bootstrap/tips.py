@@ -26,6 +26,7 @@ from app.domain.tips.model import Tip
 from app.domain.tips.notify import TipNotifications
 from app.domain.tips.ports import TipsUnitOfWork
 from app.domain.tips.services import RATE_WINDOW, TipService, UowFactory
+from app.infra.db.engine import autocommit_factory
 from app.infra.db.tips_repo import SqlTipsUnitOfWork, purge_submission_log
 
 
@@ -74,13 +75,30 @@ def wire(services: Services, platform: Platform) -> None:
     reader = AttachedTipMedia(services.get(MediaService))
     locator = services.get_any(JurisdictionLocator)
     appeals = AppealDirectoryOf(services)
+    # Reads run each statement on its own (autocommit): no BEGIN/ROLLBACK round trips.
+    reads = uow_factory(
+        autocommit_factory(platform.session_factory),
+        platform.clock,
+        field_cipher(settings),
+        blind_indexer(settings),
+    )
     services.register(
-        TipService, TipService(factory, platform.clock, locator, media=reader, appeals=appeals)
+        TipService,
+        TipService(
+            factory,
+            platform.clock,
+            locator,
+            media=reader,
+            appeals=appeals,
+            read_uow_factory=reads,
+        ),
     )
 
     notify = TipNotifications(factory, services.get(NotificationService))
     handlers = handler_registry(services)
     handlers.register("tip.outcome_recorded", "tips.notify_reporter", notify.outcome_recorded)
+    # A referral to another station sends the reporter the referred feedback too.
+    handlers.register("tip.referred", "tips.notify_reporter", notify.outcome_recorded)
     handlers.register("tip.disputed", "tips.notify_handler", notify.disputed)
 
 

@@ -312,15 +312,26 @@ async def test_unknown_media_and_appeal_are_refused(
 
 
 async def test_rate_limit_per_account(
-    client: httpx.AsyncClient, settings: Settings, tree: OrgTree
+    client: httpx.AsyncClient,
+    settings: Settings,
+    tree: OrgTree,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
+    async def logged() -> int:
+        async with session_factory() as s:
+            return int(
+                (await s.execute(sa.text("SELECT count(*) FROM tip_submissions"))).scalar_one()
+            )
+
     resident, _ = await resident_token(client, settings)
     for _ in range(10):
         await submit(client, resident, tip_body(tree, anonymous=True))
+    before = await logged()
     r = await client.post("/api/v1/tips", json=tip_body(tree), headers=auth(resident))
     assert r.status_code == 429
     assert r.json()["code"] == "tip.rate_limited"
     assert int(r.headers["retry-after"]) > 0
+    assert await logged() == before  # the refused submission left no trace in the log
 
 
 async def test_queue_filters_counts_map_and_bulk_assign(
@@ -399,7 +410,13 @@ async def test_station_feedback_templates(
     }
     url = "/api/v1/tip-feedback-templates/valid"
     assert (await client.put(url, json=wording, headers=auth(officer))).status_code == 403
-    assert (await client.put(url, json=wording, headers=auth(other_admin))).status_code == 403
+    # Another station's admin: that station is not theirs to see at all.
+    foreign = await client.put(url, json=wording, headers=auth(other_admin))
+    assert foreign.status_code == 404
+    assert foreign.json()["code"] == "org_unit.not_found"
+    listing = f"/api/v1/tip-feedback-templates?station_id={tree.station_id}"
+    assert (await client.get(listing, headers=auth(other_admin))).status_code == 404
+    assert (await client.get(listing, headers=auth(resident))).status_code == 404
     saved = await client.put(url, json=wording, headers=auth(admin))
     assert saved.status_code == 200, saved.text
     listed = await client.get(

@@ -1,6 +1,6 @@
 """The officer console's GraphQL queue: the number of SQL statements does not grow with
-the page size (station, grid and media come from per-request batches), and the depth and
-page-size limits hold."""
+the page size (station, grid and media come from per-request batches, the latest feedback
+from one history query for the page), and the depth and page-size limits hold."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import event
 from support.auth import auth, officer_token, resident_token
 from support.org import OrgTree, make_org_tree
-from support.tips import DESCRIPTION, submit, tip_body
+from support.tips import DESCRIPTION, account_id, due_in, step, submit, tip_body
 
 from app.bootstrap.platform import Platform
 from app.domain.shared.geo import to_wgs84
@@ -30,10 +30,11 @@ query($first: Int!) {
   tips(first: $first) {
     pageInfo { hasNextPage }
     edges { node {
-      id category status urgency submittedAt overdue assigneeId
+      id uuid category status urgency submittedAt overdue assigneeId
       station { name } grid { name }
       media { uuid kind url }
       feedback { template message }
+      latestFeedback { template message at }
     } }
   }
 }"""
@@ -102,6 +103,14 @@ async def test_console_query_statements_do_not_grow_with_page_size(
     tree = await make_org_tree(console_app)
     await fill_queue(console_app, c, settings, tree)
     officer = await officer_token(c, console_app, unit_code=tree.station_code)
+    # The two newest tips (on both pages measured) get an outcome, so feedback to show.
+    officer_id = await account_id(c, officer)
+    newest = await console(c, officer, 2)
+    for edge in newest["edges"]:
+        tip_id = edge["node"]["uuid"]
+        await step(c, officer, tip_id, "assign", {"officer_id": officer_id, "due_at": due_in()})
+        await step(c, officer, tip_id, "verify")
+        await step(c, officer, tip_id, "outcome", {"outcome": "valid"})
 
     statements: list[str] = []
 
@@ -129,8 +138,15 @@ async def test_console_query_statements_do_not_grow_with_page_size(
         with_media = [n for n in nodes if n["media"]]
         assert len(with_media) == 2
         assert all(m["kind"] == "PHOTO" and m["url"] for n in with_media for m in n["media"])
+        with_feedback = [n for n in nodes if n["latestFeedback"]]
+        assert len(with_feedback) == 2
+        assert all(n["latestFeedback"]["template"] == "valid" for n in with_feedback)
+        assert all(n["latestFeedback"]["message"].startswith("感谢") for n in with_feedback)
+        assert all(n["latestFeedback"]["at"] for n in with_feedback)
     assert at_fifty == at_five, (at_five, at_fifty)
-    assert at_fifty <= 6, statements
+    # The page with its feedback entries, media, org units: one each. (The session check
+    # is answered by the principal cache after the first request.)
+    assert at_fifty == 3, statements
 
     # Page size is clamped to what the services accept: at least one, at most MAX_PAGE.
     for first in (0, -5):

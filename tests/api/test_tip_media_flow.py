@@ -137,12 +137,15 @@ async def test_resident_reports_with_photo_and_hears_back(
     assert reported["status"] == "valid"
     assert "线索有效" in reported["feedback"][0]["message"]
     assert [m["id"] for m in reported["media"]] == [photo["id"]]
-    [note] = await inbox(c, resident)
+    notes = await inbox(c, resident)
+    [note] = [n for n in notes if n["link"].startswith("shouwang://tips/")]
     assert note["link"] == f"shouwang://tips/{tid}"
     assert note["read"] is False
     assert note["title"] == "您的举报有新进展"
+    # The valid named tip also earned points, with a notice of its own.
+    assert sorted(n["title"] for n in notes) == sorted(["您的举报有新进展", "积分已到账"])
     count = await c.get("/api/v1/me/notifications/unread-count", headers=auth(resident))
-    assert count.json() == {"unread": 1}
+    assert count.json() == {"unread": 2}
 
     platform = platform_of(tip_app)
     async with platform.session_factory() as s:
@@ -227,4 +230,5 @@ async def test_dispute_reaches_the_handler_once(
     )
     assert english.json()["items"][0]["title"] == "A report you handle was disputed"
     # The reporter heard about the outcome only (the dispute was their own doing).
-    assert [n["link"] for n in await inbox(c, resident)] == [f"shouwang://tips/{tid}"]
+    tip_notes = [n["link"] for n in await inbox(c, resident) if "/tips/" in n["link"]]
+    assert tip_notes == [f"shouwang://tips/{tid}"]

@@ -108,7 +108,7 @@ async def _session_for(
 async def test_principal_of_a_district_admin_covers_every_station(
     session_factory: async_sessionmaker[AsyncSession], tree: OrgTree
 ) -> None:
-    reader = SqlPrincipalReader(session_factory)
+    reader = SqlPrincipalReader(session_factory.kw["bind"])
     account, session = await _session_for(session_factory, Role.DISTRICT_ADMIN, tree.district_id)
     principal = await reader.load(account, session)
     assert principal is not None
@@ -122,7 +122,7 @@ async def test_principal_of_a_district_admin_covers_every_station(
 async def test_principal_of_station_staff_and_residents(
     session_factory: async_sessionmaker[AsyncSession], tree: OrgTree
 ) -> None:
-    reader = SqlPrincipalReader(session_factory)
+    reader = SqlPrincipalReader(session_factory.kw["bind"])
     account, session = await _session_for(session_factory, Role.OFFICER, tree.station_id)
     principal = await reader.load(account, session)
     assert principal is not None

@@ -12,6 +12,7 @@ from typing import Any, Self
 import pytest
 
 from app.domain.organisation.model import Placement
+from app.domain.organisation.services import OrgUnitNotFound
 from app.domain.shared.clock import FixedClock
 from app.domain.shared.errors import InvalidInput, NotAllowed, StaleVersion
 from app.domain.shared.events import DomainEvent
@@ -110,11 +111,12 @@ class FakeLog:
     def __init__(self, store: Store) -> None:
         self.s = store
 
-    async def since(self, account_id: uuid.UUID, since: datetime) -> Sequence[datetime]:
-        return [at for who, at in self.s.log if who == account_id and at > since]
-
-    async def add(self, account_id: uuid.UUID, at: datetime) -> None:
+    async def record(
+        self, account_id: uuid.UUID, at: datetime, *, window_start: datetime
+    ) -> Sequence[datetime]:
+        earlier = [t for who, t in self.s.log if who == account_id and t > window_start]
         self.s.log.append((account_id, at))
+        return earlier
 
 
 class FakeRoster:
@@ -309,7 +311,7 @@ async def test_station_admin_words_feedback_that_officers_then_send(world: Any) 
     await service.save_feedback_template(admin, STATION, "valid", "valid", "谢谢您的线索", "Thanks")
     offered = await service.feedback_templates(staff(Role.OFFICER), STATION)
     assert {t.code: t.text_zh for t in offered}["valid"] == "谢谢您的线索"
-    with pytest.raises(NotAllowed):
+    with pytest.raises(OrgUnitNotFound):  # not their station to see
         await service.feedback_templates(resident(), STATION)
 
     me = resident()

@@ -16,20 +16,28 @@ from app.api.graphql.errors import MutationProblem, problem_of
 from app.api.graphql.geo import Crs
 from app.api.graphql.media import MediaNode
 from app.api.graphql.organisation import OrgUnitNode
-from app.api.graphql.relay import first_of, keyset_connection, node_uuid, resolve_scoped
+from app.api.graphql.relay import (
+    first_of,
+    keyset_connection,
+    node_uuid,
+    optional_node_uuid,
+    resolve_scoped,
+)
 from app.api.pagination import after_id
 from app.domain.shared.errors import DomainError
 from app.domain.shared.geo import from_wgs84, to_wgs84
 from app.domain.shared.personal_data import parse_cn_mobile
-from app.domain.tips.errors import TipNotFound
-from app.domain.tips.model import Category, Outcome, TipStatus, Urgency
+from app.domain.tips.errors import TipNotFound, referred_station_unknown
+from app.domain.tips.model import Category, Outcome, TipEvent, TipStatus, Urgency
 from app.domain.tips.ports import TipFilter
 from app.domain.tips.services import NewTip, TipService, TipView
+from app.domain.tips.views import TimeAgo
 
 strawberry.enum(Category, name="TipCategory")
 strawberry.enum(Urgency, name="TipUrgency")
 strawberry.enum(TipStatus, name="TipStatus")
 strawberry.enum(Outcome, name="TipOutcome")
+strawberry.enum(TimeAgo, name="TipTimeAgo")
 
 
 @strawberry.type
@@ -41,9 +49,19 @@ class TipLocation:
 
 @strawberry.type(description="Templated feedback to the reporter (no case detail).")
 class TipFeedback:
-    at: datetime
+    at: datetime | None = strawberry.field(description="Null for coarse callers (see ago).")
+    ago: TimeAgo | None = strawberry.field(description="Coarse callers (auditors) only.")
     template: str
     message: str
+
+    @classmethod
+    def of(cls, view: TipView, event: TipEvent, lang: str) -> TipFeedback:
+        return cls(
+            at=view.exact(event.at),
+            ago=view.ago(event.at),
+            template=event.feedback or "",
+            message=event.feedback_text(lang),
+        )
 
 
 def _gid(type_name: str, value: UUID | None) -> relay.GlobalID | None:
@@ -78,7 +96,15 @@ class TipNode(relay.Node):
     urgency: Urgency
     anonymous: bool
     status: TipStatus
-    submitted_at: datetime
+    submitted_at: datetime | None = strawberry.field(
+        description="Null for coarse callers (see submittedAgo)."
+    )
+    submitted_ago: TimeAgo | None = strawberry.field(
+        description="Coarse callers (auditors without a writing role at the station) only."
+    )
+    coarse: bool = strawberry.field(
+        description="Location snapped to a ~500 m cell centre and times as relative buckets."
+    )
     version: int
     view: strawberry.Private[TipView]
 
@@ -93,7 +119,9 @@ class TipNode(relay.Node):
             urgency=t.urgency,
             anonymous=t.anonymous,
             status=t.status,
-            submitted_at=t.submitted_at,
+            submitted_at=v.exact(t.submitted_at),
+            submitted_ago=v.ago(t.submitted_at),
+            coarse=v.coarse,
             version=t.version,
             view=v,
         )
@@ -106,19 +134,17 @@ class TipNode(relay.Node):
 
     @strawberry.field
     def location(self, crs: Crs = Crs.WGS84) -> TipLocation:
-        lon, lat = from_wgs84(self.view.tip.location, crs)
+        lon, lat = from_wgs84(self.view.location, crs)
         return TipLocation(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
 
     @strawberry.field
     def feedback(self, info: Info) -> list[TipFeedback]:
-        return [
-            TipFeedback(
-                at=e.at,
-                template=e.feedback or "",
-                message=e.feedback_text(info.context.lang),
-            )
-            for e in self.view.feedback
-        ]
+        return [TipFeedback.of(self.view, e, info.context.lang) for e in self.view.feedback]
+
+    @strawberry.field(description="The last feedback sent to the reporter (staff only).")
+    def latest_feedback(self, info: Info) -> TipFeedback | None:
+        latest = self.view.latest_feedback if self.view.as_staff else None
+        return TipFeedback.of(self.view, latest, info.context.lang) if latest else None
 
     @strawberry.field(description="Photos, videos and voice notes attached on submission.")
     def media(self) -> list[MediaNode]:
@@ -151,7 +177,7 @@ class TipNode(relay.Node):
 
     @strawberry.field(description="Staff only.")
     def due_at(self) -> datetime | None:
-        return self.view.tip.due_at if self.view.as_staff else None
+        return self.view.exact(self.view.tip.due_at) if self.view.as_staff else None
 
     @strawberry.field(description="Staff only.")
     def overdue(self) -> bool | None:
@@ -299,6 +325,13 @@ class TipsMutation:
         duplicate_of: relay.GlobalID | None = None,
         referred_to: str | None = None,
         feedback_template: str | None = None,
+        referred_to_station_id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(
+                description="With outcome REFERRED: the OrgUnit (a station) whose queue "
+                "the tip moves to; without it the tip is referred elsewhere."
+            ),
+        ] = None,
     ) -> TipResult:
         return await _run(
             info,
@@ -308,6 +341,9 @@ class TipsMutation:
                 outcome,
                 duplicate_of=_tid(duplicate_of) if duplicate_of else None,
                 referred_to=referred_to,
+                referred_to_station=optional_node_uuid(
+                    referred_to_station_id, "OrgUnit", referred_station_unknown
+                ),
                 feedback_template=feedback_template,
             ),
         )

@@ -239,5 +239,5 @@ async def list_appeal_clues(
         scope, _id(appeal_id), limit=limit, after=after_id(cursor)
     )
     lang = lang_of(request)
-    items = [TipOut.of(v, lang, crs).model_copy(update={"history": None}) for v in views]
+    items = [TipOut.of(v, lang, crs, with_history=False) for v in views]
     return Page[TipOut].keyset(items, more=more)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Generic, Self, TypeVar, cast
+from typing import Annotated, Any, Generic, Self, TypeVar, cast
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse
@@ -100,6 +100,24 @@ def required_version(request: Request, record_id: object) -> int:
     return version
 
 
+class ModelJSONResponse(JSONResponse):
+    """A response model serialised once, by pydantic's own JSON serialiser (instead of
+    ``model_dump`` to Python values and ``json.dumps`` of those)."""
+
+    def render(self, content: Any) -> bytes:
+        if isinstance(content, BaseModel):
+            return content.model_dump_json().encode()
+        return super().render(content)
+
+
+def json_response(
+    model: BaseModel, *, status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """Returning a Response from a route also skips FastAPI's re-validation of the
+    returned model against ``response_model`` (which stays for the OpenAPI document)."""
+    return ModelJSONResponse(model, status_code=status, headers=headers)
+
+
 def etag_response(
     model: BaseModel, record_id: object, version: int, *, status: int = 200, location: str = ""
 ) -> JSONResponse:
@@ -107,4 +125,4 @@ def etag_response(
     headers = {"ETag": etag_for(record_id, version)}
     if location:
         headers["Location"] = location
-    return JSONResponse(model.model_dump(mode="json"), status_code=status, headers=headers)
+    return json_response(model, status=status, headers=headers)

@@ -18,18 +18,27 @@ from app.api.rest import (
     watch_points,
 )
 from app.api.rest import devices as device_routes
+from app.api.rest import hazards as hazard_routes
+from app.api.rest import help_requests as help_routes
 from app.api.rest import media as media_routes
 from app.api.rest import notifications as notification_routes
+from app.api.rest import points as points_routes
+from app.api.rest import rewards as reward_routes
 from app.api.rest import sync as sync_routes
 from app.api.rest import tips as tip_routes
 
 ROUTERS: list[APIRouter] = []
+# FastAPI tries the routers in this order on every request: the busiest paths (the
+# volunteer app's tip-offs and the officer queue) come first. No two routers share a path.
+ROUTERS += [tip_routes.router]
 ROUTERS += [org_units.router, watch_points.router, locate.router]
 ROUTERS += [auth.router, officers.router]
 ROUTERS += [volunteers.router, teams.router, training.router, badges.router, me.router]
 ROUTERS += [media_routes.router]
 ROUTERS += [notification_routes.router]
-ROUTERS += [tip_routes.router]
 ROUTERS += [device_routes.router]
 ROUTERS += [sync_routes.router]
 ROUTERS += [appeals.router]
+ROUTERS += [help_routes.router]
+ROUTERS += [hazard_routes.router]
+ROUTERS += [points_routes.router, reward_routes.router]

@@ -18,6 +18,7 @@ from app.api.rest.common import (
     PageCursor,
     PageLimit,
     etag_response,
+    json_response,
     parse_path_id,
 )
 from app.api.rest.common import expected_version as if_match
@@ -123,7 +124,7 @@ async def list_my_tips(
 ) -> Any:
     views, more = await _service(request).mine(scope, limit=limit, after=after_id(cursor))
     lang = lang_of(request)
-    return Page[TipOut].keyset([TipOut.of(v, lang, crs) for v in views], more=more)
+    return json_response(Page[TipOut].keyset([TipOut.of(v, lang, crs) for v in views], more=more))
 
 
 @router.get(
@@ -155,8 +156,8 @@ async def list_tips(
     )
     views, more = await service.queue_views(scope, where, limit=limit, after=after_id(cursor))
     lang = lang_of(request)
-    items = [TipOut.of(v, lang, crs).model_copy(update={"history": None}) for v in views]
-    return Page[TipOut].keyset(items, more=more)
+    items = [TipOut.of(v, lang, crs, with_history=False) for v in views]
+    return json_response(Page[TipOut].keyset(items, more=more))
 
 
 @router.get(
@@ -196,24 +197,8 @@ async def map_tips(
         grid_id=grid_id,
         overdue_at=service.clock.now() if overdue else None,
     )
-    page = await service.queue(scope, where, limit=limit, after=None)
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "id": str(t.id),
-                "geometry": {"type": "Point", "coordinates": [t.location.lon, t.location.lat]},
-                "properties": {
-                    "category": t.category.value,
-                    "urgency": t.urgency.value,
-                    "status": t.status.value,
-                    "overdue": service.overdue(t),
-                },
-            }
-            for t in page.items
-        ],
-    }
+    # Auditors without a writing role at a tip's station get its coarse (cell centre) point.
+    return await service.map(scope, where, limit=limit)
 
 
 @router.post(
@@ -335,6 +320,7 @@ async def record_outcome(
         body.outcome,
         duplicate_of=body.duplicate_of,
         referred_to=body.referred_to,
+        referred_to_station=body.referred_to_station_id,
         feedback_template=body.feedback_template,
         expected_version=if_match(request, tid, required=False),
     )

@@ -15,6 +15,7 @@ from app.domain.shared.geo import Crs
 from app.domain.tips.feedback import FeedbackTemplate
 from app.domain.tips.model import Category, Outcome, TipEvent, Urgency
 from app.domain.tips.services import RevealedInformant, TipView
+from app.domain.tips.views import TimeAgo, visible_detail
 
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
@@ -70,6 +71,11 @@ class OutcomeIn(BaseModel):
     outcome: Outcome
     duplicate_of: uuid.UUID | None = None
     referred_to: str | None = Field(None, max_length=100)
+    referred_to_station_id: uuid.UUID | None = Field(
+        None,
+        description="With outcome `referred`: the police station whose queue the tip moves "
+        "to (`referred_to` then optional); without it the tip is referred elsewhere.",
+    )
     feedback_template: str | None = Field(None, max_length=50)
 
 
@@ -84,13 +90,15 @@ class OptionalReasonIn(BaseModel):
 
 
 class FeedbackOut(BaseModel):
-    at: datetime
+    at: datetime | None = Field(description="Null for callers who see times coarsely")
+    ago: TimeAgo | None = Field(None, description="For coarse callers only (auditors)")
     template: str
     message: str
 
 
 class HistoryOut(BaseModel):
-    at: datetime
+    at: datetime | None = Field(description="Null for callers who see times coarsely")
+    ago: TimeAgo | None = Field(None, description="For coarse callers only (auditors)")
     kind: str
     from_status: str | None
     to_status: str
@@ -131,11 +139,17 @@ class TipOut(BaseModel):
     urgency: Urgency
     anonymous: bool
     status: str
-    submitted_at: datetime
+    submitted_at: datetime | None = Field(
+        description="Null for callers who see the tip coarsely (see submitted_ago)"
+    )
     media_ids: list[uuid.UUID]
     media: list[TipMediaOut]
     feedback: list[FeedbackOut]
     version: int
+    # Low-privilege staff (auditors without a writing role at the tip's station) see the
+    # location snapped to a ~500 m cell centre and times as relative buckets.
+    coarse: bool = False
+    submitted_ago: TimeAgo | None = None
     # Staff only (null for the reporter):
     district_id: uuid.UUID | None = None
     station_id: uuid.UUID | None = None
@@ -148,60 +162,86 @@ class TipOut(BaseModel):
     duplicate_of: uuid.UUID | None = None
     referred_to: str | None = None
     disputes: int | None = None
+    latest_feedback: FeedbackOut | None = Field(
+        None, description="Staff only: the last feedback sent to the reporter"
+    )
     history: list[HistoryOut] | None = None
 
     @classmethod
-    def of(cls, view: TipView, lang: str, crs: Crs = Crs.WGS84) -> TipOut:
+    def of(
+        cls, view: TipView, lang: str, crs: Crs = Crs.WGS84, *, with_history: bool = True
+    ) -> TipOut:
+        """Built from domain values the service already checked, so without re-validation
+        (``model_construct``): queue pages build hundreds of these per second."""
         tip = view.tip
-        out = cls(
-            id=tip.id,
-            category=tip.category,
-            description=tip.description,
-            location=LocationOut.of(tip.location, crs),
-            urgency=tip.urgency,
-            anonymous=tip.anonymous,
-            status=tip.status.value,
-            submitted_at=tip.submitted_at,
-            media_ids=list(tip.media_ids),
-            media=[TipMediaOut.of(m) for m in view.media],
-            feedback=[_feedback(e, lang) for e in view.feedback],
-            version=tip.version,
-        )
-        if not view.as_staff:
-            return out
-        r = tip.routing
-        return out.model_copy(
-            update={
-                "district_id": r.district_id,
-                "station_id": r.station_id,
-                "community_id": r.community_id,
-                "grid_id": r.grid_id,
-                "assignee_id": tip.assignee_id,
-                "due_at": tip.due_at,
-                "overdue": view.overdue,
-                "outcome": tip.outcome,
-                "duplicate_of": tip.duplicate_of,
-                "referred_to": tip.referred_to,
-                "disputes": tip.disputes,
-                "history": [_history(e) for e in view.events],
-            }
-        )
+        fields: dict[str, Any] = {
+            "id": tip.id,
+            "category": tip.category,
+            "description": tip.description,
+            "location": LocationOut.of(view.location, crs),
+            "urgency": tip.urgency,
+            "anonymous": tip.anonymous,
+            "status": tip.status.value,
+            "submitted_at": view.exact(tip.submitted_at),
+            "media_ids": list(tip.media_ids),
+            "media": [TipMediaOut.of(m) for m in view.media],
+            "feedback": [_feedback(view, e, lang) for e in view.feedback],
+            "version": tip.version,
+            "coarse": view.coarse,
+            "submitted_ago": view.ago(tip.submitted_at),
+            "district_id": None,
+            "station_id": None,
+            "community_id": None,
+            "grid_id": None,
+            "assignee_id": None,
+            "due_at": None,
+            "overdue": None,
+            "outcome": None,
+            "duplicate_of": None,
+            "referred_to": None,
+            "disputes": None,
+            "latest_feedback": None,
+            "history": None,
+        }
+        if view.as_staff:
+            r = tip.routing
+            latest = view.latest_feedback
+            fields.update(
+                district_id=r.district_id,
+                station_id=r.station_id,
+                community_id=r.community_id,
+                grid_id=r.grid_id,
+                assignee_id=tip.assignee_id,
+                due_at=view.exact(tip.due_at),
+                overdue=view.overdue,
+                outcome=tip.outcome,
+                duplicate_of=tip.duplicate_of,
+                referred_to=tip.referred_to,
+                disputes=tip.disputes,
+                latest_feedback=_feedback(view, latest, lang) if latest else None,
+                history=[_history(view, e) for e in view.events] if with_history else None,
+            )
+        return cls.model_construct(**fields)
 
 
-def _feedback(event: TipEvent, lang: str) -> FeedbackOut:
+def _feedback(view: TipView, event: TipEvent, lang: str) -> FeedbackOut:
     return FeedbackOut(
-        at=event.at, template=event.feedback or "", message=event.feedback_text(lang)
+        at=view.exact(event.at),
+        ago=view.ago(event.at),
+        template=event.feedback or "",
+        message=event.feedback_text(lang),
     )
 
 
-def _history(event: TipEvent) -> HistoryOut:
+def _history(view: TipView, event: TipEvent) -> HistoryOut:
     return HistoryOut(
-        at=event.at,
+        at=view.exact(event.at),
+        ago=view.ago(event.at),
         kind=event.kind.value,
         from_status=event.from_status.value if event.from_status else None,
         to_status=event.to_status.value,
         by=event.by,
-        detail=event.detail,
+        detail=visible_detail(event.detail, coarse=view.coarse),
         feedback=event.feedback,
     )
 

@@ -45,6 +45,14 @@ class AppealRepository(Protocol):
         """Store a status change, bumping the version (StaleVersion on a mismatch)."""
         ...
 
+    async def audience(
+        self, appeal_id: uuid.UUID, *, now: datetime, after: uuid.UUID | None, limit: int
+    ) -> list[uuid.UUID]:
+        """The accounts of the volunteers who can see the appeal (as ``get`` decides for
+        a volunteer), ascending, after ``after``; none once it is withdrawn or expired.
+        Whatever the unit's scope: the delivery worker asks on the appeal's behalf."""
+        ...
+
     async def district_of(self, station_id: uuid.UUID) -> uuid.UUID | None:
         """The district of a station unit; None when it is no station."""
         ...

@@ -23,7 +23,12 @@ from app.domain.identity.model import (
     parse_staff_role,
 )
 from app.domain.identity.policies import check_password_policy, normalise_username
-from app.domain.identity.ports import OfficerCredentials, PasswordHasher
+from app.domain.identity.ports import (
+    NoPrincipalChanges,
+    OfficerCredentials,
+    PasswordHasher,
+    PrincipalChanges,
+)
 from app.domain.identity.services import UowFactory, account_created
 from app.domain.identity.sessions import RevokeReason
 from app.domain.shared.clock import Clock
@@ -73,10 +78,17 @@ class OfficerPage:
 
 
 class OfficerService:
-    def __init__(self, uow_factory: UowFactory, clock: Clock, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        clock: Clock,
+        hasher: PasswordHasher,
+        changes: PrincipalChanges | None = None,
+    ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._hasher = hasher
+        self._changes = changes or NoPrincipalChanges()
 
     async def create_officer(self, scope: Scope, command: NewOfficer) -> OfficerView:
         ensure_may_manage_officers(scope)
@@ -184,4 +196,5 @@ class OfficerService:
                 )
             uow.add_event(DomainEvent("account.disabled", "account", account.id, now, {}))
             await uow.commit()
+        self._changes.changed(account.id)
         return dataclasses.replace(officer, status=AccountStatus.DISABLED, version=account.version)

@@ -203,6 +203,21 @@ class PrincipalReader(Protocol):
         ...
 
 
+class PrincipalChanges(Protocol):
+    """Told, after the commit, that an account's status, sessions or roles changed, so a
+    principal cached in this process is dropped before the next request reads it (other
+    processes learn it from the database)."""
+
+    def changed(self, account_id: uuid.UUID) -> None: ...
+
+
+class NoPrincipalChanges:
+    """Nothing is cached: nothing to drop."""
+
+    def changed(self, account_id: uuid.UUID) -> None:
+        return None
+
+
 class PasswordHasher(Protocol):
     """Slow by design; implementations run off the event loop."""
 

@@ -16,7 +16,12 @@ from app.domain.identity.model import (
     TokenPair,
     anonymous_scope,
 )
-from app.domain.identity.ports import AccessTokenCodec, IdentityUnitOfWork
+from app.domain.identity.ports import (
+    AccessTokenCodec,
+    IdentityUnitOfWork,
+    NoPrincipalChanges,
+    PrincipalChanges,
+)
 from app.domain.identity.sessions import (
     AuthSession,
     RefreshToken,
@@ -95,10 +100,17 @@ class SessionIssuer:
 
 
 class SessionService:
-    def __init__(self, uow_factory: UowFactory, clock: Clock, issuer: SessionIssuer) -> None:
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        clock: Clock,
+        issuer: SessionIssuer,
+        changes: PrincipalChanges | None = None,
+    ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._issuer = issuer
+        self._changes = changes or NoPrincipalChanges()
 
     async def refresh(self, refresh_token: str, client: ClientInfo) -> TokenPair:
         """Rotate: the presented token is spent and a new pair issued. Presenting a spent
@@ -121,6 +133,7 @@ class SessionService:
                     {"reason": RevokeReason.REUSE.value, "account_id": session.account_id},
                 )
                 await uow.commit()
+                self._changes.changed(session.account_id)
                 raise RefreshTokenInvalid()
             if token.expired(now):
                 raise RefreshTokenInvalid()
@@ -152,6 +165,7 @@ class SessionService:
                 {"reason": RevokeReason.LOGOUT.value},
             )
             await uow.commit()
+        self._changes.changed(session.account_id)
 
 
 class AccountService:

@@ -16,6 +16,15 @@ class Kind(StrEnum):
     VOLUNTEER_STATUS = "volunteer.status_updated"
     TIP_UPDATE = "tip.updated"
     TIP_DISPUTED = "tip.disputed"  # to the handling officer
+    APPEAL_PUBLISHED = "appeal.published"  # to volunteers who can see a new police appeal
+    HELP_OFFERED = "help.offered"  # to the requester: a volunteer offered help
+    HELP_UPDATE = "help.updated"  # to the requester: the request was resolved
+    HELP_OFFER_ACCEPTED = "help.offer_accepted"  # to the volunteer whose offer was taken
+    HAZARD_UPDATE = "hazard.updated"  # to reporters: verified, rectified or closed
+    HAZARD_ASSIGNED = "hazard.assigned"  # to the responsible department's accounts
+    HAZARD_OVERDUE = "hazard.overdue"  # to station staff, then district admins
+    POINTS_CREDITED = "points.credited"  # to the reporter: points were credited
+    REWARD_PAID = "reward.paid"  # to the reporter: a cash reward was paid out
 
 
 # (title, body) per kind and language. Generic on purpose: these may be shown on a lock
@@ -32,6 +41,42 @@ TEMPLATES: dict[Kind, dict[str, tuple[str, str]]] = {
     Kind.TIP_DISPUTED: {
         "zh": ("有举报被提出异议", "请打开守望查看详情。"),
         "en": ("A report you handle was disputed", "Open Shouwang to see the details."),
+    },
+    Kind.APPEAL_PUBLISHED: {
+        "zh": ("新的协查通报", "请打开守望查看详情。"),
+        "en": ("New police appeal", "Open Shouwang to see the details."),
+    },
+    Kind.HELP_OFFERED: {
+        "zh": ("有人响应了您的求助", "请打开守望查看详情。"),
+        "en": ("Someone offered to help you", "Open Shouwang to see the details."),
+    },
+    Kind.HELP_UPDATE: {
+        "zh": ("您的求助有新进展", "请打开守望查看详情。"),
+        "en": ("Your help request has an update", "Open Shouwang to see the details."),
+    },
+    Kind.HELP_OFFER_ACCEPTED: {
+        "zh": ("您的帮助响应已被采纳", "请打开守望查看详情。"),
+        "en": ("Your offer of help was accepted", "Open Shouwang to see the details."),
+    },
+    Kind.HAZARD_UPDATE: {
+        "zh": ("您上报的隐患有新进展", "请打开守望查看详情。"),
+        "en": ("The hazard you reported has an update", "Open Shouwang to see the details."),
+    },
+    Kind.HAZARD_ASSIGNED: {
+        "zh": ("有新的隐患整改任务", "请打开守望查看详情。"),
+        "en": ("A hazard was assigned to you to rectify", "Open Shouwang to see the details."),
+    },
+    Kind.HAZARD_OVERDUE: {
+        "zh": ("有隐患整改已超期", "请打开守望查看详情。"),
+        "en": ("A hazard is overdue for rectification", "Open Shouwang to see the details."),
+    },
+    Kind.POINTS_CREDITED: {
+        "zh": ("积分已到账", "请打开守望查看详情。"),
+        "en": ("Points credited", "Open Shouwang to see the details."),
+    },
+    Kind.REWARD_PAID: {
+        "zh": ("奖励已发放", "请打开守望查看详情。"),
+        "en": ("Your reward was paid", "Open Shouwang to see the details."),
     },
 }
 

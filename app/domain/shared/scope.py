@@ -20,6 +20,7 @@ class Role(StrEnum):
     STATION_ADMIN = "station_admin"
     DISTRICT_ADMIN = "district_admin"
     AUDITOR = "auditor"
+    DEPARTMENT = "department"  # 责任部门/责任方: only hazards assigned to it; not staff
 
 
 STAFF_ROLES = frozenset({Role.OFFICER, Role.STATION_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR})
@@ -76,6 +77,7 @@ class Scope:
             Role.STATION_ADMIN,
             Role.OFFICER,
             Role.AUDITOR,
+            Role.DEPARTMENT,
             Role.TEAM_LEADER,
             Role.VOLUNTEER,
             Role.RESIDENT,

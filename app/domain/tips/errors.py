@@ -81,3 +81,12 @@ def reason_required() -> InvalidInput:
         "State the reason for this action.",
         "请说明操作理由。",
     )
+
+
+def referred_station_unknown() -> InvalidInput:
+    return field_invalid(
+        "tip.referred_station_unknown",
+        "referred_to_station_id",
+        "The police station the tip is referred to was not found.",
+        "未找到接收移交的派出所。",
+    )

@@ -84,6 +84,7 @@ class EventKind(StrEnum):
     OUTCOME = "outcome"
     CLOSED = "closed"
     DISPUTED = "disputed"
+    REFERRED = "referred"  # re-routed to another station's queue (移交其他派出所)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,14 @@ class Routing:
     station_id: uuid.UUID | None
     community_id: uuid.UUID | None
     grid_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class StationRef:
+    """A police station a tip may be referred to (known to exist as a station)."""
+
+    station_id: uuid.UUID
+    district_id: uuid.UUID
 
 
 @dataclass(slots=True)
@@ -210,11 +219,23 @@ class Tip:
         by: uuid.UUID,
         duplicate_of: uuid.UUID | None = None,
         referred_to: str | None = None,
+        referred_station: StationRef | None = None,
         feedback_template: str | None = None,
         templates: Mapping[str, FeedbackTemplate] = DEFAULT_TEMPLATES,
     ) -> TipEvent:
-        """``templates``: the catalogue of the tip's station (defaults plus overrides)."""
+        """``templates``: the catalogue of the tip's station (defaults plus overrides).
+
+        A referral to another station (``referred_station``) moves the tip into that
+        station's queue (see ``_reroute``); a referral elsewhere (``referred_to`` only, an
+        outside department) ends the handling here with the ``referred`` outcome."""
         self._require({TipStatus.VERIFYING})
+        if referred_station is not None and outcome != Outcome.REFERRED:
+            raise field_invalid(
+                "tip.referred_station_unexpected",
+                "referred_to_station_id",
+                "Only a referred outcome names a station the tip goes to.",
+                "只有“移交”结果才需指定接收的派出所。",
+            )
         if outcome == Outcome.DUPLICATE:
             if duplicate_of is None or duplicate_of == self.id:
                 raise field_invalid(
@@ -232,7 +253,11 @@ class Tip:
             )
         target = (referred_to or "").strip()
         if outcome == Outcome.REFERRED:
-            if not target or len(target) > REFERRED_TO_MAX or not storable(target):
+            if (
+                len(target) > REFERRED_TO_MAX
+                or not storable(target)
+                or not (target or referred_station)
+            ):
                 raise field_invalid(
                     "tip.referred_to_required",
                     "referred_to",
@@ -249,6 +274,8 @@ class Tip:
         template = require_template(
             outcome, feedback_template or default_template(outcome), templates
         )
+        if referred_station is not None:
+            return self._reroute(referred_station, target, at=at, by=by, template=template)
         self.outcome = outcome
         self.duplicate_of = duplicate_of
         self.referred_to = target or None
@@ -258,6 +285,44 @@ class Tip:
         if target:
             detail["referred_to"] = target
         return self._record(EventKind.OUTCOME, TipStatus(outcome.value), at, by, detail, template)
+
+    def _reroute(
+        self,
+        to: StationRef,
+        referred_to: str,
+        *,
+        at: datetime,
+        by: uuid.UUID,
+        template: FeedbackTemplate,
+    ) -> TipEvent:
+        """Referred to another station: the tip starts over in that station's queue
+        (submitted, nobody assigned, no due time, no outcome). Community and grid stay as
+        the location decided; only the station (and its district) change. The reporter is
+        sent the referred feedback, worded by the referring station."""
+        before = self.routing.station_id
+        if to.station_id == before:
+            raise field_invalid(
+                "tip.referred_to_same_station",
+                "referred_to_station_id",
+                "The tip is already with this station; refer it to another one.",
+                "该线索已在本派出所，请移交其他派出所。",
+            )
+        self.routing = Routing(
+            to.district_id, to.station_id, self.routing.community_id, self.routing.grid_id
+        )
+        self.assignee_id = None
+        self.due_at = None
+        self.outcome = None
+        self.duplicate_of = None
+        self.referred_to = None
+        detail: dict[str, Any] = {
+            "outcome": Outcome.REFERRED.value,
+            "from_station_id": str(before) if before else None,
+            "to_station_id": str(to.station_id),
+        }
+        if referred_to:
+            detail["referred_to"] = referred_to
+        return self._record(EventKind.REFERRED, TipStatus.SUBMITTED, at, by, detail, template)
 
     def close(self, *, at: datetime, by: uuid.UUID) -> None:
         self._require(set(OUTCOME_STATUSES))

@@ -14,7 +14,7 @@ from app.domain.shared.clock import Clock
 from app.domain.shared.scope import Scope
 from app.domain.shared.uow import UnitOfWork
 from app.domain.tips.feedback import FeedbackTemplate
-from app.domain.tips.model import Category, Tip, TipEvent, TipStatus, Urgency
+from app.domain.tips.model import Category, StationRef, Tip, TipEvent, TipStatus, Urgency
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -42,6 +42,9 @@ class TipFilter:
 class TipSlice:
     items: list[Tip]
     has_more: bool
+    # With ``with_feedback``: the feedback entries (history entries that carried feedback
+    # to the reporter) of each tip, read with the page. None: not read.
+    feedback: dict[uuid.UUID, list[TipEvent]] | None = None
 
 
 class TipRepository(Protocol):
@@ -85,12 +88,25 @@ class TipRepository(Protocol):
         """Those of ``tip_ids`` that ``account_id`` reported by name."""
         ...
 
-    async def page(self, where: TipFilter, *, limit: int, after: uuid.UUID | None) -> TipSlice:
-        """Tips routed into the scope, newest first."""
+    async def page(
+        self,
+        where: TipFilter,
+        *,
+        limit: int,
+        after: uuid.UUID | None,
+        with_feedback: bool = False,
+    ) -> TipSlice:
+        """Tips routed into the scope, newest first (and their feedback entries, in the
+        same query, when asked)."""
         ...
 
     async def of_reporter(
-        self, account_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
+        self,
+        account_id: uuid.UUID,
+        *,
+        limit: int,
+        after: uuid.UUID | None,
+        with_feedback: bool = False,
     ) -> TipSlice: ...
 
     async def counts(self) -> dict[TipStatus, int]: ...
@@ -101,9 +117,13 @@ class TipRepository(Protocol):
 class SubmissionLog(Protocol):
     """When an account submitted tips, under a keyed digest (for the rate limit only)."""
 
-    async def since(self, account_id: uuid.UUID, since: datetime) -> Sequence[datetime]: ...
-
-    async def add(self, account_id: uuid.UUID, at: datetime) -> None: ...
+    async def record(
+        self, account_id: uuid.UUID, at: datetime, *, window_start: datetime
+    ) -> Sequence[datetime]:
+        """Log a submission at ``at`` and return the account's EARLIER submissions after
+        ``window_start`` (one round trip; a refused submission is rolled back with its
+        unit of work)."""
+        ...
 
 
 class OfficerRoster(Protocol):
@@ -112,6 +132,15 @@ class OfficerRoster(Protocol):
     ) -> bool:
         """An officer of the station; for a district-queue tip, an officer of any station
         of the district or an officer / district admin bound to the district itself."""
+        ...
+
+
+class StationDirectory(Protocol):
+    """Police stations a tip may be referred to: any station of the system, whatever the
+    caller's scope (the referring officer need not see the other station)."""
+
+    async def station(self, station_id: uuid.UUID) -> StationRef | None:
+        """The station with this id, or None when no org unit of level station has it."""
         ...
 
 
@@ -157,3 +186,6 @@ class TipsUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def templates(self) -> FeedbackTemplateStore: ...
+
+    @property
+    def stations(self) -> StationDirectory: ...

@@ -14,7 +14,13 @@ from typing import Protocol
 
 from app.domain.delivery.model import OutboxEvent
 
-TIP_EVENTS = ("tip.submitted", "tip.assigned", "tip.outcome_recorded", "tip.disputed")
+TIP_EVENTS = (
+    "tip.submitted",
+    "tip.assigned",
+    "tip.outcome_recorded",
+    "tip.disputed",
+    "tip.referred",  # announced under the new station: its consoles see it arrive
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain.media.services import MediaView, attach_media
 from app.domain.organisation.ports import JurisdictionLocator
+from app.domain.organisation.services import OrgUnitNotFound
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotAllowed
 from app.domain.shared.events import DomainEvent
@@ -31,6 +32,7 @@ from app.domain.tips.errors import (
     field_invalid,
     outside_service_area,
     reason_required,
+    referred_station_unknown,
     unknown_officer,
 )
 from app.domain.tips.feedback import FeedbackTemplate, catalogue, new_template
@@ -39,6 +41,7 @@ from app.domain.tips.model import (
     DESCRIPTION_MAX,
     REASON_MAX,
     Category,
+    EventKind,
     Outcome,
     Routing,
     Tip,
@@ -55,6 +58,7 @@ from app.domain.tips.ports import (
     TipSlice,
     TipsUnitOfWork,
 )
+from app.domain.tips.views import TimeAgo, coarsen, map_features, sees_coarse, time_ago
 
 UowFactory = Callable[[Scope], TipsUnitOfWork]
 RATE_WINDOW = timedelta(hours=1)
@@ -84,6 +88,10 @@ class TipView:
     overdue: bool
     created: bool = False  # a submission that stored a new tip (not a retry)
     media: tuple[MediaView, ...] = ()  # attached media, in the order submitted
+    # Coarse (see app/domain/tips/views.py): the caller sees the location snapped to a
+    # cell centre and times only as buckets relative to ``now`` (the service clock).
+    coarse: bool = False
+    now: datetime | None = None
 
     @property
     def id(self) -> uuid.UUID:
@@ -92,6 +100,27 @@ class TipView:
     @property
     def feedback(self) -> list[TipEvent]:
         return [e for e in self.events if e.feedback]
+
+    @property
+    def latest_feedback(self) -> TipEvent | None:
+        """The last feedback sent to the reporter (history is in order of occurrence)."""
+        feedback = self.feedback
+        return feedback[-1] if feedback else None
+
+    @property
+    def location(self) -> GeoPoint:
+        """The location as this caller may see it."""
+        return coarsen(self.tip.location) if self.coarse else self.tip.location
+
+    def exact(self, at: datetime | None) -> datetime | None:
+        """``at`` for callers who see times exactly; None for coarse ones."""
+        return None if self.coarse else at
+
+    def ago(self, at: datetime | None) -> TimeAgo | None:
+        """The relative bucket of ``at`` for coarse callers; None for exact ones."""
+        if not self.coarse or at is None:
+            return None
+        return time_ago(at, self.now or at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +162,12 @@ class TipService:
         media: TipMediaReader | None = None,
         hourly_limit: int = 10,
         appeals: AppealDirectory | None = None,
+        read_uow_factory: UowFactory | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        # Reads may use a cheaper unit of work (no transaction round trips); they never
+        # write or lock.
+        self.reads = read_uow_factory or uow_factory
         self.clock = clock
         self.locator = locator
         self.media = media  # without a reader, views carry no media (unit tests)
@@ -166,9 +199,13 @@ class TipService:
                 "匿名线索不能填写联系方式。",
             )
         tip_id = new.id or new_id()
-        existing = await self._retry_of(scope, tip_id)
-        if existing is not None:
-            return existing
+        if new.id is not None:
+            # A client id may be a retry: answer it before the rate limit could refuse it.
+            # (Without one there is nothing to retry; the insert below still refuses a
+            # taken id.)
+            existing = await self._retry_of(scope, tip_id)
+            if existing is not None:
+                return existing
         placement = await self.locator.locate(new.location)
         if placement.district_id is None:
             raise outside_service_area()
@@ -194,14 +231,16 @@ class TipService:
         # An anonymous tip must not be traceable through the request id of its outbox row.
         uow_scope = dataclasses.replace(scope, request_id=None) if new.anonymous else scope
         async with self.uow_factory(uow_scope) as uow:
-            await self._check_rate(uow, scope.account_id, now)
+            earlier = await uow.submissions.record(
+                scope.account_id, now, window_start=now - RATE_WINDOW
+            )
+            self._check_rate(earlier, now)  # over the limit: nothing is committed
             if not await uow.tips.insert(tip, informant=informant, submitter=scope.account_id):
                 await uow.rollback()
                 retried = await self._retry_of(scope, tip_id)
                 if retried is None:
                     raise TipIdTaken()
                 return retried
-            await uow.submissions.add(scope.account_id, now)
             if new.appeal_id is not None:
                 await uow.tips.link_appeal(tip.id, new.appeal_id)
             # Same transaction: unknown/foreign media (404) or media not ready or attached
@@ -225,15 +264,15 @@ class TipService:
     async def _retry_of(self, scope: Scope, tip_id: uuid.UUID) -> TipView | None:
         """The tip this account already submitted under ``tip_id``, as its reporter sees it
         (anonymous ones too: the sender proves it by the id and the account together)."""
-        async with self.uow_factory(scope) as uow:
+        async with self.reads(scope) as uow:
             tip = await uow.tips.submitted_by(tip_id, scope.account_id)
             if tip is None:
                 return None
             view = await self._reporter_view(uow, tip)
         return await self._one(view)
 
-    async def _check_rate(self, uow: TipsUnitOfWork, account_id: uuid.UUID, now: datetime) -> None:
-        recent = sorted(await uow.submissions.since(account_id, now - RATE_WINDOW))
+    def _check_rate(self, earlier: Sequence[datetime], now: datetime) -> None:
+        recent = sorted(earlier)
         if len(recent) >= self.hourly_limit:
             oldest = recent[len(recent) - self.hourly_limit]
             wait = int((oldest + RATE_WINDOW - now).total_seconds()) + 1
@@ -244,7 +283,7 @@ class TipService:
     # --- reads ----------------------------------------------------------------------------
 
     async def get(self, scope: Scope, tip_id: uuid.UUID) -> TipView:
-        async with self.uow_factory(scope) as uow:
+        async with self.reads(scope) as uow:
             tip = await uow.tips.get(tip_id)
             if tip is None:
                 raise TipNotFound()
@@ -254,7 +293,7 @@ class TipService:
     async def get_many(self, scope: Scope, ids: list[uuid.UUID]) -> dict[uuid.UUID, TipView]:
         """The tips among ``ids`` the caller may see (for GraphQL node batches)."""
         found: dict[uuid.UUID, TipView] = {}
-        async with self.uow_factory(scope) as uow:
+        async with self.reads(scope) as uow:
             for tip_id in dict.fromkeys(ids):
                 tip = await uow.tips.get(tip_id)
                 if tip is not None:
@@ -267,23 +306,33 @@ class TipService:
     ) -> tuple[list[TipView], bool]:
         """The caller's own named tips with their feedback, newest first; and whether more
         follow."""
-        async with self.uow_factory(scope) as uow:
-            page = await uow.tips.of_reporter(scope.account_id, limit=limit, after=after)
-            tip_ids = [t.id for t in page.items]
-            # One history query for the whole page, not one per tip.
-            events = await uow.tips.events_of(tip_ids) if tip_ids else {}
+        async with self.reads(scope) as uow:
+            page = await uow.tips.of_reporter(
+                scope.account_id, limit=limit, after=after, with_feedback=True
+            )
+            events = await self._feedback_of(uow, page)
         views = [
             TipView(t, False, [e for e in events.get(t.id, []) if e.feedback], False)
             for t in page.items
         ]
         return await self._with_media(*views), page.has_more
 
+    async def _feedback_of(
+        self, uow: TipsUnitOfWork, page: TipSlice
+    ) -> dict[uuid.UUID, list[TipEvent]]:
+        """The page's feedback entries: read with the page when the repository could, else
+        one history query for the whole page (never one per tip)."""
+        if page.feedback is not None:
+            return page.feedback
+        tip_ids = [t.id for t in page.items]
+        return await uow.tips.events_of(tip_ids) if tip_ids else {}
+
     async def mine_by_ids(self, scope: Scope, ids: list[uuid.UUID]) -> dict[uuid.UUID, TipView]:
         """Those of ``ids`` that are the caller's own named tips, as ``mine`` shows them
         (for sync: one batch for tips, one for histories, one for media)."""
         if not ids:
             return {}
-        async with self.uow_factory(scope) as uow:
+        async with self.reads(scope) as uow:
             tips = await uow.tips.own_by_ids(scope.account_id, list(dict.fromkeys(ids)))
             events = await uow.tips.events_of([t.id for t in tips]) if tips else {}
         views = [
@@ -297,21 +346,62 @@ class TipService:
         """The officer queue: tips routed into the caller's jurisdiction (staff only)."""
         if not (scope.is_staff or scope.unrestricted):
             raise NotAllowed()
-        async with self.uow_factory(scope) as uow:
+        async with self.reads(scope) as uow:
             return await uow.tips.page(where, limit=limit, after=after)
 
     async def queue_views(
         self, scope: Scope, where: TipFilter, *, limit: int, after: uuid.UUID | None
     ) -> tuple[list[TipView], bool]:
-        """The officer queue as staff views (without history), with their media."""
-        page = await self.queue(scope, where, limit=limit, after=after)
-        views = [TipView(t, True, [], self.overdue(t)) for t in page.items]
+        """The officer queue as staff views with their media. Their ``events`` hold only the
+        feedback sent to reporters (for the latest feedback), not the whole history: one
+        history query for the whole page, in the page's unit of work."""
+        if not (scope.is_staff or scope.unrestricted):
+            raise NotAllowed()
+        async with self.reads(scope) as uow:
+            page = await uow.tips.page(where, limit=limit, after=after, with_feedback=True)
+            events = await self._feedback_of(uow, page)
+            coarse = await self._coarse_of(uow, scope, page.items)
+        now = self.clock.now()
+        views = [
+            TipView(
+                t,
+                True,
+                [e for e in events.get(t.id, []) if e.feedback],
+                self.overdue(t),
+                coarse=coarse[t.id],
+                now=now,
+            )
+            for t in page.items
+        ]
         return await self._with_media(*views), page.has_more
+
+    async def map(self, scope: Scope, where: TipFilter, *, limit: int) -> dict[str, Any]:
+        """The queue's first ``limit`` tips as a GeoJSON FeatureCollection (coarse points for
+        callers who see those tips coarsened)."""
+        if not (scope.is_staff or scope.unrestricted):
+            raise NotAllowed()
+        async with self.reads(scope) as uow:
+            page = await uow.tips.page(where, limit=limit, after=None)
+            coarse = await self._coarse_of(uow, scope, page.items)
+        overdue = {t.id: self.overdue(t) for t in page.items}
+        return map_features(page.items, overdue=overdue, coarse=coarse)
+
+    async def _coarse_of(
+        self, uow: TipsUnitOfWork, scope: Scope, tips: list[Tip]
+    ) -> dict[uuid.UUID, bool]:
+        """Per tip, whether the caller sees it coarsened. Only when some would be does one
+        more query find those the caller reported by name (seen exactly)."""
+        coarse = {t.id: sees_coarse(scope, t) for t in tips}
+        maybe = [tip_id for tip_id, c in coarse.items() if c]
+        if maybe:
+            for own in await uow.tips.own_by_ids(scope.account_id, maybe):
+                coarse[own.id] = False
+        return coarse
 
     async def counts(self, scope: Scope) -> dict[TipStatus, int]:
         if not (scope.is_staff or scope.unrestricted):
             raise NotAllowed()
-        async with self.uow_factory(scope) as uow:
+        async with self.reads(scope) as uow:
             counted = await uow.tips.counts()
         return {s: counted.get(s, 0) for s in TipStatus}
 
@@ -321,7 +411,10 @@ class TipService:
     async def _view(self, uow: TipsUnitOfWork, scope: Scope, tip: Tip) -> TipView:
         if is_staff_of(scope, tip) or scope.unrestricted:
             events = await uow.tips.events(tip.id)
-            return TipView(tip, True, events, self.overdue(tip))
+            coarse = (await self._coarse_of(uow, scope, [tip]))[tip.id]
+            return TipView(
+                tip, True, events, self.overdue(tip), coarse=coarse, now=self.clock.now()
+            )
         return await self._reporter_view(uow, tip)
 
     async def _reporter_view(self, uow: TipsUnitOfWork, tip: Tip) -> TipView:
@@ -412,9 +505,12 @@ class TipService:
         *,
         duplicate_of: uuid.UUID | None = None,
         referred_to: str | None = None,
+        referred_to_station: uuid.UUID | None = None,
         feedback_template: str | None = None,
         expected_version: int | None = None,
     ) -> TipView:
+        """``referred_to_station``: a referral to another station moves the tip into that
+        station's queue (``tip.referred``); the referring station loses sight of it."""
         async with self.uow_factory(scope) as uow:
             tip = await self._for_write(uow, scope, tip_id)
             if duplicate_of is not None and await uow.tips.get(duplicate_of) is None:
@@ -424,6 +520,11 @@ class TipService:
                     "The other tip was not found.",
                     "未找到被重复的线索。",
                 )
+            target = None
+            if referred_to_station is not None:
+                target = await uow.stations.station(referred_to_station)
+                if target is None:
+                    raise referred_station_unknown()
             station = tip.routing.station_id
             overrides = await uow.templates.of_station(station) if station else []
             now = self.clock.now()
@@ -433,12 +534,27 @@ class TipService:
                 by=scope.account_id,
                 duplicate_of=duplicate_of,
                 referred_to=referred_to,
+                referred_station=target,
                 feedback_template=feedback_template,
                 templates=catalogue(overrides),
             )
             await uow.tips.save(tip, expected_version=expected_version)
             uow.audit("tip.record_outcome", "tip", tip.id, dict(event.detail))
-            uow.add_event(_event("tip.outcome_recorded", tip, now, outcome=outcome.value))
+            if event.kind == EventKind.REFERRED:
+                # Thin: ids only. ``station_id`` is the new station (its queue and
+                # subscribers); the old one is named so its consoles can drop the tip.
+                uow.add_event(
+                    _event(
+                        "tip.referred",
+                        tip,
+                        now,
+                        outcome=outcome.value,
+                        from_station_id=station,
+                        to_station_id=tip.routing.station_id,
+                    )
+                )
+            else:
+                uow.add_event(_event("tip.outcome_recorded", tip, now, outcome=outcome.value))
             view = await self._view(uow, scope, tip)
             await uow.commit()
         return await self._one(view)
@@ -478,9 +594,11 @@ class TipService:
         self, scope: Scope, station_id: uuid.UUID
     ) -> list[FeedbackTemplate]:
         """The catalogue an officer of the station chooses from (defaults plus its own)."""
-        if not (scope.unrestricted or (scope.is_staff and station_id in scope.station_ids)):
+        if not (scope.unrestricted or station_id in scope.station_ids):
+            raise OrgUnitNotFound()  # a station outside the caller's reach is not found
+        if not (scope.unrestricted or scope.is_staff):
             raise NotAllowed()
-        async with self.uow_factory(scope) as uow:
+        async with self.reads(scope) as uow:
             own = await uow.templates.of_station(station_id)
         return sorted(catalogue(own).values(), key=lambda t: (t.outcome, t.code))
 
@@ -495,6 +613,8 @@ class TipService:
     ) -> FeedbackTemplate:
         """Station admins (or district admins over it) word their station's feedback."""
         admins = scope.stations_as(Role.STATION_ADMIN, Role.DISTRICT_ADMIN)
+        if not (scope.unrestricted or station_id in scope.station_ids):
+            raise OrgUnitNotFound()  # a station outside the caller's reach is not found
         if not (scope.unrestricted or station_id in admins):
             raise NotAllowed()
         template = new_template(code, outcome, text_zh, text_en)

@@ -18,6 +18,7 @@ ALGORITHM = "HS256"
 LEEWAY = timedelta(seconds=10)
 _REQUIRED = ["iss", "aud", "sub", "exp", "iat", "jti", "sid"]
 MAX_TTL_SECONDS = 900
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class JwtAccessTokens:
@@ -30,6 +31,8 @@ class JwtAccessTokens:
         self._issuer = issuer
         self._audience = audience
         self._ttl = ttl_seconds
+        # token -> (claims, issued at); insertion-ordered, oldest dropped first.
+        self._verified: dict[str, tuple[AccessClaims, datetime]] = {}
 
     def __repr__(self) -> str:  # keep the secret out of tracebacks
         return f"JwtAccessTokens(issuer={self._issuer!r}, audience={self._audience!r})"
@@ -52,6 +55,21 @@ class JwtAccessTokens:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def decode(self, token: str, now: datetime) -> AccessClaims:
+        """Verified claims are remembered per token string (a token cannot change, only
+        expire), so a client's repeated requests skip the signature and claim checks;
+        the time checks run every time."""
+        verified = self._verified.get(token)
+        if verified is None:
+            verified = self._verify(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.pop(next(iter(self._verified)))  # the oldest entry
+            self._verified[token] = verified
+        claims, issued = verified
+        if now >= claims.expires_at + LEEWAY or issued > now + LEEWAY:
+            raise AccessTokenInvalid()
+        return claims
+
+    def _verify(self, token: str) -> tuple[AccessClaims, datetime]:
         try:
             claims = jwt.decode(
                 token,
@@ -74,10 +92,9 @@ class JwtAccessTokens:
             token_id = str(claims["jti"])
         except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
             raise AccessTokenInvalid() from None
-        if now >= expires + LEEWAY or issued > now + LEEWAY:
-            raise AccessTokenInvalid()
         if expires - issued > timedelta(seconds=MAX_TTL_SECONDS):
             raise AccessTokenInvalid()
-        return AccessClaims(
+        claims_out = AccessClaims(
             account_id=account_id, session_id=session_id, token_id=token_id, expires_at=expires
         )
+        return claims_out, issued

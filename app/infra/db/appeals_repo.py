@@ -170,6 +170,41 @@ class SqlAppealRepository(AppealRepository):
         if result.first() is None:
             raise StaleVersion()
 
+    async def audience(
+        self, appeal_id: uuid.UUID, *, now: datetime, after: uuid.UUID | None, limit: int
+    ) -> list[uuid.UUID]:
+        # The stations whose jurisdiction shares area with the live appeal's target; the
+        # same test as ``_visible`` applies to a volunteer's own or team's station.
+        v, m = volunteers, team_memberships
+        stations = sa.select(u.c.id).where(
+            u.c.level == "station",
+            sa.exists().where(
+                a.c.id == appeal_id,
+                a.c.status == AppealStatus.PUBLISHED.value,
+                a.c.expires_at > now,
+                _overlaps(u.c.boundary, a.c.target_area),
+            ),
+        )
+        in_team = sa.exists().where(
+            m.c.volunteer_id == v.c.id,
+            m.c.left_at.is_(None),
+            m.c.team_id.in_(sa.select(teams.c.id).where(teams.c.station_id.in_(stations))),
+        )
+        query = (
+            sa.select(v.c.account_id)
+            .where(
+                v.c.account_id.is_not(None),
+                v.c.status.in_(SEEING_STATUSES),
+                sa.or_(v.c.station_id.in_(stations), in_team),
+            )
+            .distinct()
+            .order_by(v.c.account_id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(v.c.account_id > after)
+        return list((await self.session.execute(query)).scalars())
+
     async def district_of(self, station_id: uuid.UUID) -> uuid.UUID | None:
         query = sa.select(u.c.district_id).where(u.c.id == station_id, u.c.level == "station")
         found: uuid.UUID | None = (await self.session.execute(query)).scalar_one_or_none()

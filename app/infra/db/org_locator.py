@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.organisation.model import Level, Placement, UnitRef
 from app.domain.shared.geo import GeoPoint
+from app.infra.db.engine import autocommit_factory
 from app.infra.db.tables.organisation import org_units as u
 
 # A point just outside a district (GPS error, a river bank) still goes to that district's
@@ -111,7 +112,8 @@ class SqlJurisdictionLocator:
         session_factory: async_sessionmaker[AsyncSession],
         near_district_m: float = NEAR_DISTRICT_M,
     ) -> None:
-        self._sf = session_factory
+        # Read-only statements: no transaction round trips around them.
+        self._sf = autocommit_factory(session_factory)
         self._near_m = near_district_m
 
     async def locate(self, point: GeoPoint) -> Placement:

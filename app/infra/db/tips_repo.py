@@ -6,13 +6,15 @@ found through the blind index of the reporter in ``tip_informants``.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,6 +32,7 @@ from app.domain.tips.model import (
     EventKind,
     Outcome,
     Routing,
+    StationRef,
     Tip,
     TipEvent,
     TipStatus,
@@ -39,6 +42,7 @@ from app.domain.tips.ports import (
     FeedbackTemplateStore,
     Informant,
     OfficerRoster,
+    StationDirectory,
     SubmissionLog,
     TipFilter,
     TipRepository,
@@ -117,6 +121,178 @@ def _event_row(ev: TipEvent) -> dict[str, Any]:
     }
 
 
+def _event_json(ev: TipEvent) -> dict[str, Any]:
+    row = _event_row(ev)
+    return {
+        **row,
+        "id": str(ev.id),
+        "tip_id": str(ev.tip_id),
+        "at": ev.at.isoformat(),
+        "by_account": str(ev.by) if ev.by else None,
+    }
+
+
+# A submission is one round trip: the tip, the sealed informant (named tips), the history
+# rows and the reporter's sync-feed entry are written by one statement, and nothing at all
+# when the id exists (a retry). Built once: it runs on every submission.
+_INSERT_TIP = sa.text(
+    """
+    WITH new_tip AS (
+        INSERT INTO tips (id, category, description, location, urgency, anonymous,
+                          district_id, station_id, community_id, grid_id, media_ids, status,
+                          submitter_digest, submitted_at)
+        VALUES (:id, :category, :description, ST_GeogFromText(:point), :urgency, :anonymous,
+                :district_id, :station_id, :community_id, :grid_id, :media_ids, :status,
+                :digest, :submitted_at)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id
+    ), informant AS (
+        INSERT INTO tip_informants (tip_id, reporter_bidx, account_key_id, account_sealed,
+                                    contact_key_id, contact_sealed)
+        SELECT id, CAST(:reporter_bidx AS bytea), CAST(:account_key_id AS text),
+               CAST(:account_sealed AS bytea), CAST(:contact_key_id AS text),
+               CAST(:contact_sealed AS bytea)
+        FROM new_tip WHERE :named
+    ), history AS (
+        INSERT INTO tip_events (id, tip_id, kind, at, from_status, to_status, by_account,
+                                detail, feedback, feedback_zh, feedback_en)
+        SELECT ev.id, ev.tip_id, ev.kind, ev.at, ev.from_status, ev.to_status, ev.by_account,
+               coalesce(ev.detail, '{}'::jsonb), ev.feedback, ev.feedback_zh, ev.feedback_en
+        FROM jsonb_populate_recordset(NULL::tip_events, CAST(:events AS jsonb)) AS ev
+        WHERE EXISTS (SELECT 1 FROM new_tip)
+    ), feed AS (
+        INSERT INTO change_log (feed, record_type, record_id, op)
+        SELECT CAST(:reporter_bidx AS bytea), 'tip', id, 'upsert' FROM new_tip WHERE :named
+    )
+    SELECT id FROM new_tip
+    """
+).bindparams(
+    sa.bindparam("id", type_=UUID(as_uuid=True)),
+    sa.bindparam("district_id", type_=UUID(as_uuid=True)),
+    sa.bindparam("station_id", type_=UUID(as_uuid=True)),
+    sa.bindparam("community_id", type_=UUID(as_uuid=True)),
+    sa.bindparam("grid_id", type_=UUID(as_uuid=True)),
+    sa.bindparam("media_ids", type_=ARRAY(UUID(as_uuid=True))),
+    sa.bindparam("submitted_at", type_=sa.DateTime(timezone=True)),
+    sa.bindparam("events", type_=JSONB),
+    sa.bindparam("named", type_=sa.Boolean),
+    sa.bindparam("anonymous", type_=sa.Boolean),
+    sa.bindparam("digest", type_=sa.LargeBinary),
+    sa.bindparam("reporter_bidx", type_=sa.LargeBinary),
+    sa.bindparam("account_sealed", type_=sa.LargeBinary),
+    sa.bindparam("contact_sealed", type_=sa.LargeBinary),
+)
+
+
+_fe = tip_events.alias("feedback_entry")
+# A page's feedback entries ride along with the page (one statement): per tip, its
+# history entries that carried feedback to the reporter, oldest first, as JSON.
+_FEEDBACK_JSON = (
+    sa.select(
+        sa.func.json_agg(
+            aggregate_order_by(
+                sa.func.json_build_object(
+                    "id",
+                    _fe.c.id,
+                    "kind",
+                    _fe.c.kind,
+                    "at",
+                    _fe.c.at,
+                    "from_status",
+                    _fe.c.from_status,
+                    "to_status",
+                    _fe.c.to_status,
+                    "by",
+                    _fe.c.by_account,
+                    "detail",
+                    _fe.c.detail,
+                    "feedback",
+                    _fe.c.feedback,
+                    "feedback_zh",
+                    _fe.c.feedback_zh,
+                    "feedback_en",
+                    _fe.c.feedback_en,
+                ),
+                _fe.c.id,
+            )
+        )
+    )
+    .where(_fe.c.tip_id == t.c.id, _fe.c.feedback.is_not(None))
+    .scalar_subquery()
+    .label("feedback_json")
+)
+
+
+def _event_of_json(tip_id: uuid.UUID, j: dict[str, Any]) -> TipEvent:
+    return TipEvent(
+        id=uuid.UUID(j["id"]),
+        tip_id=tip_id,
+        kind=EventKind(j["kind"]),
+        at=datetime.fromisoformat(j["at"]),
+        from_status=TipStatus(j["from_status"]) if j["from_status"] else None,
+        to_status=TipStatus(j["to_status"]),
+        by=uuid.UUID(j["by"]) if j["by"] else None,
+        detail=j["detail"] or {},
+        feedback=j["feedback"],
+        feedback_zh=j["feedback_zh"],
+        feedback_en=j["feedback_en"],
+    )
+
+
+class _Shape(NamedTuple):
+    """What a page statement looks like, apart from its bound values."""
+
+    unrestricted: bool
+    stations: bool
+    districts: bool
+    reporter: bool
+    filters: tuple[str, ...]
+    after: bool
+    with_feedback: bool
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(shape: _Shape) -> sa.Select[Any]:
+    """A queue or reporter page, built once per shape with bound parameters: building
+    and cache-keying it per request cost more than PostgreSQL needs to answer it."""
+    query = sa.select(*_COLUMNS)
+    if shape.reporter:
+        mine = sa.select(i.c.tip_id).where(
+            i.c.reporter_bidx == sa.bindparam("reporter", type_=sa.LargeBinary)
+        )
+        query = query.where(t.c.id.in_(mine))
+    elif not shape.unrestricted:
+        reach: list[sa.ColumnElement[bool]] = []
+        if shape.stations:
+            reach.append(t.c.station_id.in_(sa.bindparam("scope_stations", expanding=True)))
+        if shape.districts:
+            reach.append(
+                sa.and_(
+                    t.c.station_id.is_(None),
+                    t.c.district_id.in_(sa.bindparam("scope_districts", expanding=True)),
+                )
+            )
+        query = query.where(sa.or_(*reach) if reach else sa.false())
+    for name in shape.filters:
+        if name == "overdue_at":
+            query = query.where(
+                t.c.status.in_([s.value for s in OPEN_WORK]),
+                t.c.due_at < sa.bindparam("overdue_at", type_=sa.DateTime(timezone=True)),
+            )
+        elif name == "appeal_id":
+            clues = sa.select(appeal_clues.c.tip_id).where(
+                appeal_clues.c.appeal_id == sa.bindparam("appeal_id", type_=sa.Uuid)
+            )
+            query = query.where(t.c.id.in_(clues))
+        else:
+            query = query.where(t.c[name] == sa.bindparam(name, type_=t.c[name].type))
+    if shape.after:
+        query = query.where(t.c.id < sa.bindparam("after", type_=sa.Uuid))
+    if shape.with_feedback:
+        query = query.add_columns(_FEEDBACK_JSON)
+    return query.order_by(t.c.id.desc()).limit(sa.bindparam("limit", type_=sa.Integer))
+
+
 def _events(rows: Any) -> list[TipEvent]:
     return [
         TipEvent(
@@ -160,50 +336,42 @@ class SqlTipRepository:
         return sa.or_(in_scope, self._own(self.scope.account_id))
 
     async def insert(self, tip: Tip, *, informant: Informant | None, submitter: uuid.UUID) -> bool:
+        """One statement (see ``_INSERT_TIP``): the tip, its sealed informant, its pending
+        history and the reporter's change-feed entry, or nothing when the id is taken."""
         r = tip.routing
-        point = f"SRID=4326;POINT({tip.location.lon!r} {tip.location.lat!r})"
-        stmt = (
-            pg_insert(t)
-            .values(
-                id=tip.id,
-                category=tip.category.value,
-                description=tip.description,
-                location=sa.func.ST_GeogFromText(point),
-                urgency=tip.urgency.value,
-                anonymous=tip.anonymous,
-                district_id=r.district_id,
-                station_id=r.station_id,
-                community_id=r.community_id,
-                grid_id=r.grid_id,
-                media_ids=list(tip.media_ids),
-                status=tip.status.value,
-                submitter_digest=self._digest(submitter, tip.id),
-                submitted_at=tip.submitted_at,
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(t.c.id)
-        )
-        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
-            return False
+        account = contact = None
         if informant is not None:
             account = self.cipher.seal(str(informant.account_id), context=ACCOUNT_CONTEXT)
-            contact = (
-                self.cipher.seal(informant.contact_phone, context=CONTACT_CONTEXT)
-                if informant.contact_phone
-                else None
-            )
-            await self.session.execute(
-                sa.insert(i).values(
-                    tip_id=tip.id,
-                    reporter_bidx=self._reporter_key(informant.account_id),
-                    account_key_id=account.key_id,
-                    account_sealed=account.ciphertext,
-                    contact_key_id=contact.key_id if contact else None,
-                    contact_sealed=contact.ciphertext if contact else None,
-                )
-            )
-        await self._flush_events(tip)
-        await record_tip_changes(self.session, [tip.id])
+            if informant.contact_phone:
+                contact = self.cipher.seal(informant.contact_phone, context=CONTACT_CONTEXT)
+        params = {
+            "id": tip.id,
+            "category": tip.category.value,
+            "description": tip.description,
+            "point": f"SRID=4326;POINT({tip.location.lon!r} {tip.location.lat!r})",
+            "urgency": tip.urgency.value,
+            "anonymous": tip.anonymous,
+            "district_id": r.district_id,
+            "station_id": r.station_id,
+            "community_id": r.community_id,
+            "grid_id": r.grid_id,
+            "media_ids": list(tip.media_ids),
+            "status": tip.status.value,
+            "digest": self._digest(submitter, tip.id),
+            "submitted_at": tip.submitted_at,
+            "named": informant is not None,
+            "reporter_bidx": (
+                self._reporter_key(informant.account_id) if informant is not None else None
+            ),
+            "account_key_id": account.key_id if account else None,
+            "account_sealed": account.ciphertext if account else None,
+            "contact_key_id": contact.key_id if contact else None,
+            "contact_sealed": contact.ciphertext if contact else None,
+            "events": [_event_json(ev) for ev in tip.pending],
+        }
+        if (await self.session.execute(_INSERT_TIP, params)).scalar_one_or_none() is None:
+            return False
+        tip.pending.clear()
         return True
 
     async def _flush_events(self, tip: Tip) -> None:
@@ -246,6 +414,9 @@ class SqlTipRepository:
             sa.update(t)
             .where(t.c.id == tip.id, t.c.version == version)
             .values(
+                # Routing changes only on a referral to another station (re-routing).
+                district_id=tip.routing.district_id,
+                station_id=tip.routing.station_id,
                 status=tip.status.value,
                 assignee_id=tip.assignee_id,
                 due_at=tip.due_at,
@@ -281,40 +452,66 @@ class SqlTipRepository:
         query = sa.select(*_COLUMNS).where(t.c.id.in_(list(tip_ids)), self._own(account_id))
         return [_tip(r) for r in await self.session.execute(query)]
 
-    async def _slice(self, query: sa.Select[Any], limit: int, after: uuid.UUID | None) -> TipSlice:
+    async def _slice(
+        self, shape: _Shape, params: dict[str, Any], limit: int, after: uuid.UUID | None
+    ) -> TipSlice:
         if after is not None:
-            query = query.where(t.c.id < after)
-        rows = (await self.session.execute(query.order_by(t.c.id.desc()).limit(limit + 1))).all()
-        return TipSlice([_tip(r) for r in rows[:limit]], len(rows) > limit)
-
-    async def page(self, where: TipFilter, *, limit: int, after: uuid.UUID | None) -> TipSlice:
-        query = sa.select(*_COLUMNS).where(
-            station_scope(t.c.station_id, t.c.district_id, self.scope)
+            params["after"] = after
+        params["limit"] = limit + 1
+        if not self.scope.unrestricted:
+            params["scope_stations"] = list(self.scope.station_ids)
+            params["scope_districts"] = list(self.scope.district_ids)
+        query = _page_statement(shape._replace(after=after is not None))
+        rows = (await self.session.execute(query, params)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        feedback = (
+            {r.id: [_event_of_json(r.id, j) for j in r.feedback_json or ()] for r in rows}
+            if shape.with_feedback
+            else None
         )
-        if where.status is not None:
-            query = query.where(t.c.status == where.status.value)
-        if where.category is not None:
-            query = query.where(t.c.category == where.category.value)
-        if where.urgency is not None:
-            query = query.where(t.c.urgency == where.urgency.value)
-        if where.grid_id is not None:
-            query = query.where(t.c.grid_id == where.grid_id)
-        if where.overdue_at is not None:
-            query = query.where(
-                t.c.status.in_([s.value for s in OPEN_WORK]), t.c.due_at < where.overdue_at
-            )
-        if where.appeal_id is not None:
-            clues = sa.select(appeal_clues.c.tip_id).where(
-                appeal_clues.c.appeal_id == where.appeal_id
-            )
-            query = query.where(t.c.id.in_(clues))
-        return await self._slice(query, limit, after)
+        return TipSlice([_tip(r) for r in rows], more, feedback)
+
+    def _scope_shape(self) -> tuple[bool, bool, bool]:
+        s = self.scope
+        return s.unrestricted, bool(s.station_ids), bool(s.district_ids)
+
+    async def page(
+        self,
+        where: TipFilter,
+        *,
+        limit: int,
+        after: uuid.UUID | None,
+        with_feedback: bool = False,
+    ) -> TipSlice:
+        params: dict[str, Any] = {
+            "status": where.status.value if where.status is not None else None,
+            "category": where.category.value if where.category is not None else None,
+            "urgency": where.urgency.value if where.urgency is not None else None,
+            "grid_id": where.grid_id,
+            "overdue_at": where.overdue_at,
+            "appeal_id": where.appeal_id,
+        }
+        shape = _Shape(
+            *self._scope_shape(),
+            reporter=False,
+            filters=tuple(k for k, v in params.items() if v is not None),
+            after=False,
+            with_feedback=with_feedback,
+        )
+        return await self._slice(shape, params, limit, after)
 
     async def of_reporter(
-        self, account_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
+        self,
+        account_id: uuid.UUID,
+        *,
+        limit: int,
+        after: uuid.UUID | None,
+        with_feedback: bool = False,
     ) -> TipSlice:
-        query = sa.select(*_COLUMNS).where(self._own(account_id))
-        return await self._slice(query, limit, after)
+        shape = _Shape(False, False, False, True, (), False, with_feedback)
+        params: dict[str, Any] = {"reporter": self._reporter_key(account_id)}
+        return await self._slice(shape, params, limit, after)
 
     async def counts(self) -> dict[TipStatus, int]:
         rows = await self.session.execute(
@@ -349,21 +546,32 @@ class SqlSubmissionLog:
     def _key(self, account_id: uuid.UUID) -> bytes:
         return self.indexer.index(str(account_id), purpose="tip.rate")
 
-    async def since(self, account_id: uuid.UUID, since: datetime) -> Sequence[datetime]:
-        rows = await self.session.execute(
-            sa.select(tip_submissions.c.at).where(
-                tip_submissions.c.submitter_bidx == self._key(account_id),
-                tip_submissions.c.at > since,
-            )
-        )
-        return list(rows.scalars())
+    async def record(
+        self, account_id: uuid.UUID, at: datetime, *, window_start: datetime
+    ) -> Sequence[datetime]:
+        params = {"id": new_id(), "bidx": self._key(account_id), "at": at, "since": window_start}
+        return list((await self.session.execute(_RECORD_SUBMISSION, params)).scalars())
 
-    async def add(self, account_id: uuid.UUID, at: datetime) -> None:
-        await self.session.execute(
-            sa.insert(tip_submissions).values(
-                id=new_id(), submitter_bidx=self._key(account_id), at=at
-            )
-        )
+
+# The new entry and the earlier ones in the window in one round trip (the SELECT does not
+# see the row its own statement inserts).
+_RECORD_SUBMISSION = (
+    sa.text(
+        """
+    WITH logged AS (
+        INSERT INTO tip_submissions (id, submitter_bidx, at) VALUES (:id, :bidx, :at)
+    )
+    SELECT at FROM tip_submissions WHERE submitter_bidx = :bidx AND at > :since
+    """
+    )
+    .bindparams(
+        sa.bindparam("id", type_=UUID(as_uuid=True)),
+        sa.bindparam("bidx", type_=sa.LargeBinary),
+        sa.bindparam("at", type_=sa.DateTime(timezone=True)),
+        sa.bindparam("since", type_=sa.DateTime(timezone=True)),
+    )
+    .columns(sa.column("at", sa.DateTime(timezone=True)))
+)
 
 
 class SqlOfficerRoster:
@@ -386,6 +594,22 @@ class SqlOfficerRoster:
             where = sa.and_(ar.c.role.in_(("officer", "district_admin")), ar.c.unit_id.in_(units))
         query = sa.select(ar.c.id).where(ar.c.account_id == account_id, where).limit(1)
         return (await self.session.execute(query)).first() is not None
+
+
+class SqlStationDirectory:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def station(self, station_id: uuid.UUID) -> StationRef | None:
+        u = org_units
+        row = (
+            await self.session.execute(
+                sa.select(u.c.id, u.c.district_id).where(
+                    u.c.id == station_id, u.c.level == "station"
+                )
+            )
+        ).one_or_none()
+        return StationRef(row.id, row.district_id) if row and row.district_id else None
 
 
 class SqlFeedbackTemplates:
@@ -422,6 +646,7 @@ class SqlTipsUnitOfWork(SqlUnitOfWork):
     templates: FeedbackTemplateStore
     submissions: SubmissionLog
     roster: OfficerRoster
+    stations: StationDirectory
     media: MediaRepository
 
     def __init__(
@@ -442,6 +667,7 @@ class SqlTipsUnitOfWork(SqlUnitOfWork):
         self.submissions = SqlSubmissionLog(s, self._indexer)
         self.roster = SqlOfficerRoster(s)
         self.templates = SqlFeedbackTemplates(s)
+        self.stations = SqlStationDirectory(s)
         # On the same session: media are attached inside the tip's own transaction.
         self.media = SqlMediaRepository(s)
 

@@ -17,6 +17,52 @@ from app.domain.shared.scope import Scope
 from app.infra.db.tables.platform import audit_log, outbox
 
 
+def _bound(table: sa.Table, prefix: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {c: sa.bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns}
+
+
+# The usual write (one event, one audit entry) as ONE statement with bound parameters,
+# built once so it is compiled once: the audit insert rides along as a data-modifying CTE.
+_EVENT_AND_AUDIT = (
+    sa.insert(outbox)
+    .values(
+        _bound(
+            outbox,
+            "o_",
+            (
+                "id",
+                "event_type",
+                "aggregate_type",
+                "aggregate_id",
+                "payload",
+                "occurred_at",
+                "request_id",
+            ),
+        )
+    )
+    .add_cte(
+        sa.insert(audit_log)
+        .values(
+            _bound(
+                audit_log,
+                "a_",
+                (
+                    "at",
+                    "actor_id",
+                    "actor_role",
+                    "action",
+                    "record_type",
+                    "record_id",
+                    "request_id",
+                    "detail",
+                ),
+            )
+        )
+        .cte("audit_entry")
+    )
+)
+
+
 class SqlUnitOfWork:
     """Base class; each bounded context subclasses it to expose its repositories,
     built on ``self.session`` in ``_open_repositories``."""
@@ -89,27 +135,32 @@ class SqlUnitOfWork:
         )
 
     async def commit(self) -> None:
-        if self._events:
-            await self.session.execute(
-                sa.insert(outbox),
-                [
-                    {
-                        "id": new_id(),
-                        "event_type": e.event_type,
-                        "aggregate_type": e.aggregate_type,
-                        "aggregate_id": e.aggregate_id,
-                        "payload": _jsonable(e.payload),
-                        "occurred_at": e.occurred_at,
-                        "request_id": self.scope.request_id,
-                    }
-                    for e in self._events
-                ],
-            )
-        if self._audits:
-            await self.session.execute(
-                sa.insert(audit_log),
-                [{**a, "detail": _jsonable(a["detail"])} for a in self._audits],
-            )
+        events = [
+            {
+                "id": new_id(),
+                "event_type": e.event_type,
+                "aggregate_type": e.aggregate_type,
+                "aggregate_id": e.aggregate_id,
+                "payload": _jsonable(e.payload),
+                "occurred_at": e.occurred_at,
+                "request_id": self.scope.request_id,
+            }
+            for e in self._events
+        ]
+        audits = [{**a, "detail": _jsonable(a["detail"])} for a in self._audits]
+        # Outbox rows and audit entries go in with one statement (the audit insert as a
+        # data-modifying CTE when both are present): one round trip, same transaction.
+        if len(events) == 1 and len(audits) == 1:
+            params = {f"o_{k}": v for k, v in events[0].items()}
+            params.update({f"a_{k}": v for k, v in audits[0].items()})
+            await self.session.execute(_EVENT_AND_AUDIT, params)
+        elif events and audits:
+            await self.session.execute(sa.insert(outbox), events)
+            await self.session.execute(sa.insert(audit_log), audits)
+        elif events:
+            await self.session.execute(sa.insert(outbox), events)
+        elif audits:
+            await self.session.execute(sa.insert(audit_log), audits)
         await self.session.commit()
         self._events.clear()
         self._audits.clear()

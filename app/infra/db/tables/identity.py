@@ -45,7 +45,7 @@ account_roles = sa.Table(
     created_at_column(),
     sa.CheckConstraint(
         "role IN ('resident', 'volunteer', 'team_leader', 'officer', 'station_admin',"
-        " 'district_admin', 'auditor')",
+        " 'district_admin', 'auditor', 'department')",
         name="role",
     ),
     # Staff roles are always bound to a unit; resident roles never are.

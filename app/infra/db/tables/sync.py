@@ -40,7 +40,7 @@ change_log = sa.Table(
     sa.Column("record_id", UUID(as_uuid=True), nullable=False),
     sa.Column("op", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.CheckConstraint("record_type IN ('tip', 'notification')", name="record_type"),
+    sa.CheckConstraint("record_type IN ('tip', 'notification', 'hazard')", name="record_type"),
     sa.CheckConstraint("op IN ('upsert', 'delete')", name="op"),
     sa.Index(None, "feed", "seq"),
 )

@@ -113,7 +113,8 @@ tip_events = sa.Table(
     sa.Column("feedback_zh", sa.Text),
     sa.Column("feedback_en", sa.Text),
     sa.CheckConstraint(
-        "kind IN ('submitted', 'assigned', 'verifying', 'outcome', 'closed', 'disputed')",
+        "kind IN ('submitted', 'assigned', 'verifying', 'outcome', 'closed', 'disputed',"
+        " 'referred')",
         name="kind",
     ),
     sa.Index(None, "tip_id", "id"),

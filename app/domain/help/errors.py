@@ -1,0 +1,68 @@
+"""Errors of the help-requests context, each with a stable code and en + zh messages."""
+
+from __future__ import annotations
+
+from app.domain.shared.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+)
+
+
+class HelpRequestNotFound(NotFound):
+    code = "help.not_found"
+    message_en = "The help request was not found."
+    message_zh = "未找到该求助。"
+
+
+class HelpOfferNotFound(NotFound):
+    code = "help.offer_not_found"
+    message_en = "The offer of help was not found."
+    message_zh = "未找到该帮助响应。"
+
+
+class HelpInvalidTransition(InvalidTransition):
+    code = "help.invalid_transition"
+    message_en = "The help request's status does not allow this now."
+    message_zh = "求助当前状态不允许此操作。"
+
+
+class HelpIdTaken(Conflict):
+    """A client-generated id already names a help request of someone else."""
+
+    code = "help.id_taken"
+    message_en = "This help request id is already in use."
+    message_zh = "该求助编号已被使用。"
+
+
+class NotServingVolunteer(NotAllowed):
+    code = "help.not_serving_volunteer"
+    message_en = "Only active volunteers serving the request's station may do this."
+    message_zh = "仅限服务于该派出所辖区的在岗志愿者操作。"
+
+
+class OwnRequest(NotAllowed):
+    code = "help.own_request"
+    message_en = "You cannot offer help on your own request."
+    message_zh = "不能响应自己发布的求助。"
+
+
+def help_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
+    return InvalidInput(
+        message_en,
+        message_zh,
+        code=code,
+        fields=[FieldError(field=field, code=code.rsplit(".", 1)[-1], message=message_en)],
+    )
+
+
+def outside_service_area() -> InvalidInput:
+    return help_invalid(
+        "help.outside_service_area",
+        "location",
+        "This location is outside the area served here; in an emergency call 110.",
+        "该位置不在本平台服务范围内；紧急情况请拨打110。",
+    )

@@ -1,0 +1,1 @@
+"""Payment adapters of the rewards context (``PaymentGateway``)."""
