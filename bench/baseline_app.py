@@ -6,6 +6,11 @@ hand-written SQL doing the same core database work as the project's tip endpoint
   GET  /tips      a 20-item keyset page of one station, same columns as the project's queue
   GET  /me/tips   the reporter's tips through the same blind-index equality on
                   ``tip_informants.reporter_bidx``, plus their feedback events (one batch)
+  POST /hazards   (issue 4) locate + the duplicate check (the project's nearby statement,
+                  by hand: same category, open, 30-day window, ST_DWithin 50 m on
+                  geography, nearest 5) + INSERT into the real ``hazards`` table + one
+                  ``outbox`` row, in one transaction; no photo (the project requires and
+                  attaches one)
 
 What it does NOT do (the project does): bearer-token check + principal/roles query,
 Idempotency-Key storage, the per-account rate-limit log, the sealed informant row, the
@@ -35,6 +40,7 @@ from pydantic import BaseModel, Field
 DSN = os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/shouwang_bench_tips")
 STATION_ID = uuid.UUID(os.environ.get("BENCH_STATION_ID", str(uuid.UUID(int=0))))
 REPORTER_BIDX = bytes.fromhex(os.environ.get("BENCH_REPORTER_BIDX", ""))
+REPORTER_ID = uuid.UUID(os.environ.get("BENCH_REPORTER_ID", str(uuid.UUID(int=0))))
 POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "10"))
 
 LOCATE = """
@@ -67,6 +73,29 @@ INSERT_OUTBOX = """
 INSERT INTO outbox (id, event_type, aggregate_type, aggregate_id, payload, occurred_at,
                     request_id)
 VALUES ($1, 'tip.submitted', 'tip', $2, $3::jsonb, $4, NULL)
+"""
+
+NEARBY = """
+SELECT id, category, status, media_ids[1] AS photo,
+       ST_Distance(location, ST_SetSRID(ST_MakePoint($2::float8, $3::float8), 4326)::geography)
+           AS distance
+FROM hazards
+WHERE category = $1 AND status <> 'closed' AND reported_at >= now() - interval '30 days'
+  AND ST_DWithin(location, ST_SetSRID(ST_MakePoint($2::float8, $3::float8), 4326)::geography,
+                 50)
+ORDER BY distance, id LIMIT 5
+"""
+
+INSERT_HAZARD_OUTBOX = INSERT_OUTBOX.replace(
+    "'tip.submitted', 'tip'", "'hazard.reported', 'hazard'"
+)
+
+INSERT_HAZARD = """
+INSERT INTO hazards (id, category, description, location, district_id, station_id,
+                     community_id, grid_id, media_ids, reporter_id, status, reported_at)
+VALUES ($1, $2, $3, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography, $6, $7,
+        $8, $9, '{}', $10, 'reported', $11)
+RETURNING version
 """
 
 COLUMNS = """id, category, description, urgency, anonymous, district_id, station_id,
@@ -212,6 +241,72 @@ async def submit(body: TipIn, request: Request) -> Any:
         "feedback": [],
     }
     return JSONResponse(out, status_code=201, headers={"location": f"/tips/{tip_id}"})
+
+
+class HazardIn(BaseModel):
+    category: str
+    description: str = Field(min_length=1, max_length=2000)
+    location: LocationIn
+    media_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+@app.post("/hazards", status_code=201)
+async def report_hazard(body: HazardIn) -> Any:
+    assert pool is not None
+    hazard_id = uuid.UUID(bytes=uuid_utils.uuid7().bytes)
+    now = datetime.now(UTC)
+    lon, lat = body.location.lon, body.location.lat
+    async with pool.acquire() as conn, conn.transaction():
+        place = await conn.fetchrow(LOCATE, lon, lat)
+        if place is None or place["district_id"] is None:
+            raise HTTPException(422, "outside the service area")
+        nearby = await conn.fetch(NEARBY, body.category, lon, lat)
+        grid_id = place["id"] if place["level"] == "grid" else None
+        row = await conn.fetchrow(
+            INSERT_HAZARD,
+            hazard_id,
+            body.category,
+            body.description.strip(),
+            lon,
+            lat,
+            place["district_id"],
+            place["station_id"],
+            place["community_id"],
+            grid_id,
+            REPORTER_ID,
+            now,
+        )
+        payload = json.dumps(
+            {
+                "hazard_id": str(hazard_id),
+                "station_id": str(place["station_id"]) if place["station_id"] else None,
+                "district_id": str(place["district_id"]),
+                "category": body.category,
+                "status": "reported",
+            }
+        )
+        await conn.execute(
+            INSERT_HAZARD_OUTBOX,
+            uuid.UUID(bytes=uuid_utils.uuid7().bytes),
+            hazard_id,
+            payload,
+            now,
+        )
+    out = {
+        "id": str(hazard_id),
+        "category": body.category,
+        "description": body.description.strip(),
+        "location": {"lon": lon, "lat": lat},
+        "status": "reported",
+        "station_id": str(place["station_id"]) if place["station_id"] else None,
+        "reported_at": now.isoformat(),
+        "version": row["version"],
+        "possible_duplicates": [
+            {"id": str(r["id"]), "status": r["status"], "distance_m": round(r["distance"])}
+            for r in nearby
+        ],
+    }
+    return JSONResponse(out, status_code=201, headers={"location": f"/hazards/{hazard_id}"})
 
 
 def _page(rows: list[Any], limit: int) -> dict[str, Any]:

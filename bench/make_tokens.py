@@ -12,7 +12,13 @@ TipService (in this process only, its hourly limit is lifted) inside 湖塘, so 
 queue and resident 0's /me/tips have full pages.
 
 Writes OUT_DIR/tokens.txt (one token a line; line 1 = resident 0) and OUT_DIR/env
-(BENCH_STATION_ID, BENCH_REPORTER_BIDX for the baseline).
+(BENCH_STATION_ID, BENCH_REPORTER_BIDX, BENCH_REPORTER_ID for the baseline).
+
+With ``--photos-per-resident K`` every resident also uploads K small photos through the
+project's MediaService (the same pipeline as ``POST /api/v1/media``: sniffed, re-encoded,
+EXIF stripped, thumbnailed) and OUT_DIR/hazards.txt gets one "token media_id" line per
+photo, interleaved across residents (a hazard needs a photo of its own reporter, and a
+photo is attached to one record only).
 
   uv run python bench/make_tokens.py --residents 1500 --seed-tips 200 --out /tmp/dir
 """
@@ -21,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import random
 import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from PIL import Image
 
 from app.api.container import Services
 from app.bootstrap import wiring
@@ -34,6 +42,7 @@ from app.bootstrap.platform import build_platform, wire_platform
 from app.domain.identity.model import Account, AccountKind, SignInMethod
 from app.domain.identity.services import PHONE_CONTEXT, PHONE_PURPOSE
 from app.domain.identity.sessions import AuthSession
+from app.domain.media.services import MediaService
 from app.domain.shared.auth import Authenticator
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
@@ -53,7 +62,14 @@ DESCRIPTIONS = [
 ]
 
 
-async def main(residents: int, seed_tips: int, out: Path) -> None:
+def _photo(n: int) -> bytes:
+    image = Image.new("RGB", (320, 240), ((n * 37) % 256, (n * 91) % 256, (n * 53) % 256))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+async def main(residents: int, seed_tips: int, out: Path, photos_per_resident: int = 0) -> None:
     settings = load_settings()
     platform = build_platform(settings)
     services = Services()
@@ -107,6 +123,20 @@ async def main(residents: int, seed_tips: int, out: Path) -> None:
                     ),
                 ),
             )
+        hazard_lines: list[str] = []
+        if photos_per_resident:
+            media = services.get(MediaService)
+            authenticator = services.get_any(Authenticator)
+            per_resident: list[list[str]] = []
+            for n, token in enumerate(tokens[1:], start=1):
+                who = await authenticator.authenticate(token, request_id=None)
+                ids = [
+                    str((await media.upload(who, _photo(n * 10 + k))).media.id)
+                    for k in range(photos_per_resident)
+                ]
+                per_resident.append([f"{token} {i}" for i in ids])
+            for k in range(photos_per_resident):
+                hazard_lines += [lines[k] for lines in per_resident]
         async with platform.session_factory() as session:
             station_id = (
                 await session.execute(
@@ -117,9 +147,12 @@ async def main(residents: int, seed_tips: int, out: Path) -> None:
         await platform.aclose()
     out.mkdir(parents=True, exist_ok=True)
     (out / "tokens.txt").write_text("\n".join(tokens) + "\n")
+    if hazard_lines:
+        (out / "hazards.txt").write_text("\n".join(hazard_lines) + "\n")
     reporter = indexer.index(str(accounts[0]), purpose="tip.reporter")
     (out / "env").write_text(
         f"BENCH_STATION_ID={station_id}\nBENCH_REPORTER_BIDX={reporter.hex()}\n"
+        f"BENCH_REPORTER_ID={accounts[0]}\n"
     )
     print(f"{len(tokens)} residents, {seed_tips} tips of resident 0, station {station_id}")
 
@@ -129,5 +162,6 @@ if __name__ == "__main__":
     p.add_argument("--residents", type=int, default=1500)
     p.add_argument("--seed-tips", type=int, default=200)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--photos-per-resident", type=int, default=0)
     a = p.parse_args()
-    asyncio.run(main(a.residents, a.seed_tips, a.out))
+    asyncio.run(main(a.residents, a.seed_tips, a.out, a.photos_per_resident))
