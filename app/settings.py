@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEYS)
     blind_index_key: SecretStr = SecretStr(DEV_BLIND_INDEX_KEY)
 
+    # Fraud controls: hourly submission limits (429 past them) per account (hazards; tips
+    # have their own) and per device (X-Device-Id; hazards and tips each), and the review
+    # queue's device rule: more reports than this from one device in 24 h raise a flag.
+    hazard_hourly_limit: int = Field(default=10, ge=1, le=1000)
+    device_hourly_limit: int = Field(default=20, ge=1, le=1000)
+    review_device_reports_per_day: int = Field(default=20, ge=1, le=10000)
+
     # SMS
     sms_adapter: SmsAdapter = SmsAdapter.DEV
     sms_dev_outbox: Path = Path(".local/sms-outbox.jsonl")

@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from app.api.container import Services
-from app.api.context import client_ip, request_id_of
+from app.api.context import client_ip, request_id_of, with_device
 from app.api.errors import language
 from app.domain.shared.auth import Authenticator
 from app.domain.shared.errors import Unauthenticated
@@ -74,7 +74,10 @@ class GraphQLContext(BaseContext):
         if token is None:
             return None
         authenticator = self.services.get_any(Authenticator)
-        self._scope = await authenticator.authenticate(token, request_id=self.request_id)
+        scope = await authenticator.authenticate(token, request_id=self.request_id)
+        req = self.request
+        headers = req.headers if isinstance(req, Request | WebSocket) else {}
+        self._scope = with_device(scope, headers)
         return self._scope
 
     async def scope(self) -> Scope:

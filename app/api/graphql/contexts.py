@@ -11,6 +11,7 @@ from app.api.graphql.media import MediaMutation
 from app.api.graphql.notifications import NotificationsMutation, NotificationsQuery
 from app.api.graphql.organisation import OrganisationMutation, OrganisationQuery
 from app.api.graphql.points import PointsMutation, PointsQuery
+from app.api.graphql.review import ReviewMutation, ReviewQuery
 from app.api.graphql.rewards import RewardsMutation, RewardsQuery
 from app.api.graphql.subscriptions import TipsSubscription
 from app.api.graphql.sync import SyncQuery
@@ -46,3 +47,5 @@ QUERIES.append(HazardsQuery)
 MUTATIONS.append(HazardsMutation)
 QUERIES += [PointsQuery, RewardsQuery]
 MUTATIONS += [PointsMutation, RewardsMutation]
+QUERIES.append(ReviewQuery)
+MUTATIONS.append(ReviewMutation)

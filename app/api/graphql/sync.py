@@ -1,4 +1,5 @@
-"""GraphQL door of mobile sync: ``myChanges``, the same feed as /api/v1/me/changes."""
+"""GraphQL door of mobile sync: ``myChanges``, the same feed as /api/v1/me/changes (tips,
+notifications, hazards, points entries, rewards, tombstones)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from uuid import UUID
 import strawberry
 
 from app.api.graphql.context import Info
+from app.api.graphql.hazards import HazardNode
 from app.api.graphql.notifications import NotificationNode
+from app.api.graphql.points import PointsEntryNode
+from app.api.graphql.rewards import RewardNode
 from app.api.graphql.tips import TipNode
 from app.domain.sync.model import RecordType
 from app.domain.sync.services import DEFAULT_LIMIT, SyncItem, SyncService
@@ -26,13 +30,31 @@ class NotificationChange:
     notification: NotificationNode
 
 
+@strawberry.type(description="A hazard you reported (or follow) that was created or changed.")
+class HazardChange:
+    hazard: HazardNode
+
+
+@strawberry.type(description="A points entry of yours that was added or reversed.")
+class PointsEntryChange:
+    points_entry: PointsEntryNode
+
+
+@strawberry.type(description="A reward of yours that was proposed or changed.")
+class RewardChange:
+    reward: RewardNode
+
+
 @strawberry.type(description="A record that was removed or is no longer visible to you.")
 class Tombstone:
     type: SyncRecordType  # type: ignore[valid-type]
     uuid: UUID
 
 
-Change = Annotated[TipChange | NotificationChange | Tombstone, strawberry.union("SyncChange")]
+AnyChange = (
+    TipChange | NotificationChange | HazardChange | PointsEntryChange | RewardChange | Tombstone
+)
+Change = Annotated[AnyChange, strawberry.union("SyncChange")]
 
 
 @strawberry.type
@@ -42,18 +64,27 @@ class MyChanges:
     has_more: bool
 
 
-def _change(item: SyncItem, lang: str) -> TipChange | NotificationChange | Tombstone:
+def _change(item: SyncItem, lang: str) -> AnyChange:
     if item.tip is not None:
         return TipChange(tip=TipNode.of(item.tip))
     if item.notification is not None:
         return NotificationChange(notification=NotificationNode.of(item.notification, lang))
+    if item.hazard is not None:
+        return HazardChange(hazard=HazardNode.of(item.hazard))
+    if item.points_entry is not None:
+        return PointsEntryChange(points_entry=PointsEntryNode.of(item.points_entry))
+    if item.reward is not None:
+        return RewardChange(reward=RewardNode.of(item.reward))
     return Tombstone(type=item.record_type, uuid=item.record_id)
 
 
 @strawberry.type
 class SyncQuery:
     @strawberry.field(
-        description="Your tips and notifications changed since a sync token (none: all)."
+        description=(
+            "Your tips, notifications, hazards, points entries and rewards changed since a"
+            " sync token (none: all)."
+        )
     )
     async def my_changes(
         self, info: Info, since: str | None = None, first: int = DEFAULT_LIMIT

@@ -23,6 +23,7 @@ from app.api.rest import help_requests as help_routes
 from app.api.rest import media as media_routes
 from app.api.rest import notifications as notification_routes
 from app.api.rest import points as points_routes
+from app.api.rest import review as review_routes
 from app.api.rest import rewards as reward_routes
 from app.api.rest import sync as sync_routes
 from app.api.rest import tips as tip_routes
@@ -42,3 +43,4 @@ ROUTERS += [appeals.router]
 ROUTERS += [help_routes.router]
 ROUTERS += [hazard_routes.router]
 ROUTERS += [points_routes.router, reward_routes.router]
+ROUTERS += [review_routes.router]

@@ -1,5 +1,5 @@
-"""/api/v1/me/changes: what changed in the caller's own tips and notifications since a
-sync token (mobile offline sync)."""
+"""/api/v1/me/changes: what changed in the caller's own tips, notifications, hazards,
+points entries and rewards since a sync token (mobile offline sync)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pydantic import BaseModel
 from app.api.container import services_of
 from app.api.context import current_scope, lang_of
 from app.api.rest.common import OutputCrs
+from app.api.rest.hazard_schemas import HazardOut
 from app.api.rest.notifications import NotificationOut
+from app.api.rest.points_schemas import EntryOut, MyRewardOut
 from app.api.rest.tips_schemas import TipOut
 from app.domain.shared.geo import Crs
 from app.domain.shared.scope import Scope
@@ -34,14 +36,42 @@ class NotificationChangeOut(BaseModel):
     item: NotificationOut
 
 
+class HazardChangeOut(BaseModel):
+    type: Literal["hazard"] = "hazard"
+    op: Literal["upsert"] = "upsert"
+    item: HazardOut
+
+
+class PointsEntryChangeOut(BaseModel):
+    type: Literal["points_entry"] = "points_entry"
+    op: Literal["upsert"] = "upsert"
+    item: EntryOut
+
+
+class RewardChangeOut(BaseModel):
+    type: Literal["reward"] = "reward"
+    op: Literal["upsert"] = "upsert"
+    item: MyRewardOut
+
+
 class TombstoneOut(BaseModel):
     type: RecordType
     op: Literal["delete"] = "delete"
     id: uuid.UUID
 
 
+ChangeOut = (
+    TipChangeOut
+    | NotificationChangeOut
+    | HazardChangeOut
+    | PointsEntryChangeOut
+    | RewardChangeOut
+    | TombstoneOut
+)
+
+
 class ChangesOut(BaseModel):
-    changes: list[TipChangeOut | NotificationChangeOut | TombstoneOut]
+    changes: list[ChangeOut]
     next: str
     has_more: bool
 
@@ -49,7 +79,10 @@ class ChangesOut(BaseModel):
 @router.get(
     "/me/changes",
     operation_id="listMyChanges",
-    summary="Your tips and notifications changed since a sync token, with tombstones",
+    summary=(
+        "Your tips, notifications, hazards, points entries and rewards changed since a"
+        " sync token, with tombstones"
+    ),
     response_model=ChangesOut,
     responses={
         401: {"description": "Not signed in"},
@@ -65,12 +98,18 @@ async def list_my_changes(
 ) -> Any:
     page = await services_of(request).get(SyncService).changes(scope, since, limit)
     lang = lang_of(request)
-    changes: list[TipChangeOut | NotificationChangeOut | TombstoneOut] = []
+    changes: list[ChangeOut] = []
     for it in page.items:
         if it.tip is not None:
             changes.append(TipChangeOut(item=TipOut.of(it.tip, lang, crs)))
         elif it.notification is not None:
             changes.append(NotificationChangeOut(item=NotificationOut.of(it.notification, lang)))
+        elif it.hazard is not None:
+            changes.append(HazardChangeOut(item=HazardOut.of(it.hazard, crs)))
+        elif it.points_entry is not None:
+            changes.append(PointsEntryChangeOut(item=EntryOut.of(it.points_entry)))
+        elif it.reward is not None:
+            changes.append(RewardChangeOut(item=MyRewardOut.of(it.reward)))
         else:
             changes.append(TombstoneOut(type=it.record_type, id=it.record_id))
     return ChangesOut(changes=changes, next=page.next, has_more=page.has_more)

@@ -9,6 +9,7 @@ from app.domain.shared.errors import (
     InvalidTransition,
     NotAllowed,
     NotFound,
+    RateLimited,
 )
 
 
@@ -93,3 +94,13 @@ def outside_service_area() -> InvalidInput:
         "This location is outside the area served here.",
         "该位置不在本平台服务范围内。",
     )
+
+
+class HazardRateLimited(RateLimited):
+    code = "hazard.rate_limited"
+    message_en = "You have reported many hazards recently; please try again later."
+    message_zh = "您近期上报的隐患较多，请稍后再试。"
+
+
+def hazard_rate_limited(retry_after: int, limit: int, window_seconds: int) -> HazardRateLimited:
+    return HazardRateLimited(retry_after, limit=limit, window_seconds=window_seconds)

@@ -38,6 +38,7 @@ from app.domain.hazards.errors import (
     NotReinspector,
     NotReporter,
     hazard_invalid,
+    hazard_rate_limited,
     outside_service_area,
 )
 from app.domain.hazards.model import (
@@ -65,6 +66,7 @@ from app.domain.hazards.ports import (
 from app.domain.media.model import Attachment
 from app.domain.media.services import attach_media
 from app.domain.organisation.ports import JurisdictionLocator
+from app.domain.review.velocity import Submission, SubmissionVelocity
 from app.domain.shared.clock import CHINA_TZ, Clock, local_date
 from app.domain.shared.errors import NotAllowed
 from app.domain.shared.events import DomainEvent
@@ -199,10 +201,20 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 class HazardService:
-    def __init__(self, uow_factory: UowFactory, clock: Clock, locator: JurisdictionLocator):
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        clock: Clock,
+        locator: JurisdictionLocator,
+        *,
+        velocity: SubmissionVelocity | None = None,
+    ):
         self.uow_factory = uow_factory
         self.clock = clock
         self.locator = locator
+        # Hourly limits per account and device (set by the review context's wiring);
+        # without it (unit tests), no limit.
+        self.velocity = velocity
 
     # --- reporting ----------------------------------------------------------------------------
 
@@ -230,6 +242,11 @@ class HazardService:
         if placement.district_id is None:
             raise outside_service_area()
         async with self.uow_factory(scope) as uow:
+            if self.velocity is not None:  # over a limit: nothing is committed
+                submission = Submission(
+                    HAZARD_RECORD, now, hazard_id, scope.account_id, scope.device_id
+                )
+                await self.velocity.check(uow, submission, hazard_rate_limited, per_account=True)
             category = await uow.categories.get(new.subcategory_id) if new.subcategory_id else None
             if new.subcategory_id is not None and (
                 category is None
@@ -329,6 +346,19 @@ class HazardService:
                 hazard = await uow.hazards.get(hazard_id)
                 if hazard is not None:
                     found[hazard.id] = HazardView(hazard, audience_of(scope, hazard, departments))
+        return found
+
+    async def mine_by_ids(self, scope: Scope, ids: list[uuid.UUID]) -> dict[uuid.UUID, HazardView]:
+        """The hazards among ``ids`` the caller reported (or follows after a merge), as their
+        reporter sees them (mobile sync)."""
+        found: dict[uuid.UUID, HazardView] = {}
+        if not ids:
+            return found
+        async with self.uow_factory(scope) as uow:
+            for hazard_id in dict.fromkeys(ids):
+                hazard = await uow.hazards.get(hazard_id)
+                if hazard is not None and hazard.is_reporter(scope.account_id):
+                    found[hazard.id] = HazardView(hazard, Audience.REPORTER)
         return found
 
     async def queue(

@@ -165,6 +165,7 @@ class MediaObject:
     height: int | None = None
     sha256: str | None = None
     thumbnail_key: str | None = None
+    phash: int | None = None  # perceptual hash of photos, for spotting reused ones
     rejection_reason: str | None = None
     attached_to: Attachment | None = None
     version: int = 1
@@ -182,6 +183,7 @@ class MediaObject:
         width: int | None,
         height: int | None,
         thumbnail_key: str | None,
+        phash: int | None = None,
     ) -> None:
         if self.status != MediaStatus.PENDING:
             raise MediaNotPending()
@@ -189,6 +191,7 @@ class MediaObject:
         self.content_type = content_type
         self.size, self.sha256, self.storage_key = size, sha256, storage_key
         self.width, self.height, self.thumbnail_key = width, height, thumbnail_key
+        self.phash = phash
         self.status = MediaStatus.READY
 
     def reject(self, reason: str) -> None:

@@ -84,6 +84,8 @@ class Processed:
     height: int | None = None
     thumbnail: bytes | None = None
     thumbnail_content_type: str | None = None
+    # 64-bit perceptual hash (signed, as stored) of photos with detail; else None.
+    phash: int | None = None
 
 
 class MediaProcessor(Protocol):

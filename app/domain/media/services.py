@@ -279,6 +279,7 @@ class MediaService:
             thumbnail_key=thumb_key,
             width=processed.width,
             height=processed.height,
+            phash=processed.phash,
         )
 
     async def _discard(self, *keys: str | None) -> None:
@@ -324,6 +325,7 @@ class _Stored:
     thumbnail_key: str | None
     width: int | None
     height: int | None
+    phash: int | None = None
 
     def apply_to(self, media: MediaObject) -> None:
         media.complete(
@@ -334,4 +336,5 @@ class _Stored:
             width=self.width,
             height=self.height,
             thumbnail_key=self.thumbnail_key,
+            phash=self.phash,
         )

@@ -58,6 +58,9 @@ class Scope:
     # Per-role reach (the union of which is station_ids / district_ids). Set by the
     # authenticator; a scope built without it holds one jurisdiction for all its roles.
     coverage: tuple[RoleCoverage, ...] = ()
+    # The client's install id (``X-Device-Id``), for velocity limits and fraud review
+    # only: opaque, never logged (kept out of repr) and stored as a blind index only.
+    device_id: str | None = field(default=None, repr=False, compare=False)
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)

@@ -14,6 +14,9 @@ from app.domain.shared.errors import InvalidInput
 class RecordType(StrEnum):
     TIP = "tip"
     NOTIFICATION = "notification"
+    HAZARD = "hazard"
+    POINTS_ENTRY = "points_entry"
+    REWARD = "reward"
 
 
 class Op(StrEnum):

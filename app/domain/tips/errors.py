@@ -38,6 +38,10 @@ class TipRateLimited(RateLimited):
     message_zh = "您近期提交的线索较多，请稍后再试；紧急情况请拨打110。"
 
 
+def tip_rate_limited(retry_after: int, limit: int, window_seconds: int) -> TipRateLimited:
+    return TipRateLimited(retry_after, limit=limit, window_seconds=window_seconds)
+
+
 def field_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
     return InvalidInput(
         message_en,

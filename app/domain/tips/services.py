@@ -17,6 +17,7 @@ from typing import Any
 from app.domain.media.services import MediaView, attach_media
 from app.domain.organisation.ports import JurisdictionLocator
 from app.domain.organisation.services import OrgUnitNotFound
+from app.domain.review.velocity import Submission, SubmissionVelocity
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotAllowed
 from app.domain.shared.events import DomainEvent
@@ -33,6 +34,7 @@ from app.domain.tips.errors import (
     outside_service_area,
     reason_required,
     referred_station_unknown,
+    tip_rate_limited,
     unknown_officer,
 )
 from app.domain.tips.feedback import FeedbackTemplate, catalogue, new_template
@@ -163,8 +165,12 @@ class TipService:
         hourly_limit: int = 10,
         appeals: AppealDirectory | None = None,
         read_uow_factory: UowFactory | None = None,
+        velocity: SubmissionVelocity | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        # The per-device hourly limit (set by the review context's wiring); the account's
+        # limit is ``hourly_limit`` below.
+        self.velocity = velocity
         # Reads may use a cheaper unit of work (no transaction round trips); they never
         # write or lock.
         self.reads = read_uow_factory or uow_factory
@@ -235,6 +241,16 @@ class TipService:
                 scope.account_id, now, window_start=now - RATE_WINDOW
             )
             self._check_rate(earlier, now)  # over the limit: nothing is committed
+            if self.velocity is not None and scope.device_id is not None:
+                # Anonymous tips are logged without the tip and the account.
+                submission = Submission(
+                    TIP_RECORD,
+                    now,
+                    None if new.anonymous else tip_id,
+                    None if new.anonymous else scope.account_id,
+                    scope.device_id,
+                )
+                await self.velocity.check(uow, submission, tip_rate_limited, per_account=False)
             if not await uow.tips.insert(tip, informant=informant, submitter=scope.account_id):
                 await uow.rollback()
                 retried = await self._retry_of(scope, tip_id)

@@ -3,7 +3,9 @@
 Entries are only ever inserted. Uniqueness is the database's: a credit or debit of the
 same (source, account, reason) is skipped by ``ON CONFLICT DO NOTHING`` on the partial
 unique index, and a second reversal of one entry by the unique ``reverses_id``. The
-balance is ``points_balances`` (kept by a trigger in the entry's transaction).
+balance is ``points_balances`` (kept by a trigger in the entry's transaction). Every
+added entry (and the entry a reversal reverses: its ``reversed_by`` changed) is written to
+the owner's sync feed in the same transaction.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from app.domain.points.model import (
 from app.domain.points.ports import Balance, EntrySlice, PointsRepository
 from app.domain.shared.clock import Clock
 from app.domain.shared.scope import Scope
+from app.domain.sync.model import RecordType
 from app.infra.db.scoping import station_scope
+from app.infra.db.sync_repo import record_account_changes
 from app.infra.db.tables.organisation import org_units
 from app.infra.db.tables.points import (
     points_balances,
@@ -213,7 +217,12 @@ class SqlPointsRepository(PointsRepository):
             )
         row = (await self.session.execute(stmt.returning(*e.c))).first()
         if row is not None:
-            return _entry(row)
+            added = _entry(row)
+            changed = [added.id] if added.reverses_id is None else [added.id, added.reverses_id]
+            await record_account_changes(
+                self.session, RecordType.POINTS_ENTRY, added.account_id, changed
+            )
+            return added
         if entry.kind == EntryKind.REVERSAL:
             raise AlreadyReversed()
         query = sa.select(*e.c).where(

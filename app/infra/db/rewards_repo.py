@@ -1,4 +1,5 @@
-"""Repository and unit of work of cash rewards (奖励)."""
+"""Repository and unit of work of cash rewards (奖励). Every insert and save writes the
+reward to its payee's sync feed in the same transaction."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from app.domain.rewards.ports import RewardRepository, RewardSlice
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import StaleVersion
 from app.domain.shared.scope import Scope
+from app.domain.sync.model import RecordType
 from app.infra.db.scoping import station_scope
+from app.infra.db.sync_repo import record_account_changes
 from app.infra.db.tables.rewards import reward_rules, rewards
 from app.infra.db.uow import SqlUnitOfWork
 
@@ -152,6 +155,9 @@ class SqlRewardRepository(RewardRepository):
             if "uq_rewards_source" in str(error.orig):
                 raise RewardExists() from None
             raise
+        await record_account_changes(
+            self.session, RecordType.REWARD, reward.account_id, [reward.id]
+        )
 
     async def get(self, reward_id: uuid.UUID, *, for_update: bool = False) -> Reward | None:
         query = sa.select(w).where(w.c.id == reward_id, self._visible())
@@ -174,6 +180,9 @@ class SqlRewardRepository(RewardRepository):
             )
         )
         reward.version += 1
+        await record_account_changes(
+            self.session, RecordType.REWARD, reward.account_id, [reward.id]
+        )
 
     async def committed_fen(self, station_id: uuid.UUID, start: datetime, end: datetime) -> int:
         query = sa.select(sa.func.coalesce(sa.func.sum(w.c.amount_fen), 0)).where(

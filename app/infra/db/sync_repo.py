@@ -1,5 +1,6 @@
-"""The change log: writers used by the tips and notifications repositories (inside the
-changing transaction) and the reader behind /me/changes.
+"""The change log: writers used by the tips, notifications, points and rewards
+repositories (inside the changing transaction; hazards write theirs in hazards_repo) and
+the reader behind /me/changes.
 
 Why ``xid < pg_snapshot_xmin(pg_current_snapshot())``: ``seq`` is taken when a row is
 inserted, not when its transaction commits, so a transaction holding seq n may commit
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.domain.shared.protection import BlindIndexer
 from app.domain.shared.scope import Scope
 from app.domain.sync.model import Change, ChangeSlice, Op, RecordType
+from app.infra.db.hazards_repo import REPORTER_PURPOSE as HAZARD_REPORTER_PURPOSE
 from app.infra.db.tables.sync import change_log as c
 from app.infra.db.tables.tips import tip_informants as i
 
@@ -39,15 +41,30 @@ async def record_tip_changes(session: AsyncSession, tip_ids: Iterable[uuid.UUID]
     )
 
 
-async def record_notification_changes(
-    session: AsyncSession, account_id: uuid.UUID, notification_ids: Iterable[uuid.UUID]
+async def record_account_changes(
+    session: AsyncSession,
+    record_type: RecordType,
+    account_id: uuid.UUID,
+    record_ids: Iterable[uuid.UUID],
 ) -> None:
+    """A change of these records of one account, in that account's feed (its id bytes)."""
     rows = [
-        {"feed": account_id.bytes, "record_type": "notification", "record_id": n, "op": "upsert"}
-        for n in notification_ids
+        {
+            "feed": account_id.bytes,
+            "record_type": record_type.value,
+            "record_id": record_id,
+            "op": Op.UPSERT.value,
+        }
+        for record_id in dict.fromkeys(record_ids)
     ]
     if rows:
         await session.execute(sa.insert(c), rows)
+
+
+async def record_notification_changes(
+    session: AsyncSession, account_id: uuid.UUID, notification_ids: Iterable[uuid.UUID]
+) -> None:
+    await record_account_changes(session, RecordType.NOTIFICATION, account_id, notification_ids)
 
 
 class SqlChangeFeed:
@@ -61,6 +78,7 @@ class SqlChangeFeed:
         feeds = [
             scope.account_id.bytes,
             self._indexer.index(str(scope.account_id), purpose=REPORTER_PURPOSE),
+            self._indexer.index(str(scope.account_id), purpose=HAZARD_REPORTER_PURPOSE),
         ]
         horizon = sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot())
         query = (

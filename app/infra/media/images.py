@@ -12,7 +12,8 @@ import io
 import warnings
 
 import filetype  # type: ignore[import-untyped]
-from PIL import Image, ImageOps, UnidentifiedImageError
+import imagehash
+from PIL import Image, ImageOps, ImageStat, UnidentifiedImageError
 
 from app.domain.media.model import (
     ACCEPTED,
@@ -25,6 +26,9 @@ from app.domain.media.ports import Processed, Sniffed
 
 THUMBNAIL_SIZE = 320
 JPEG_QUALITY = 85
+# Below this grey-level spread (of a 32×32 copy) a photo has no detail to hash: a flat
+# colour would match every other flat colour.
+PHASH_MIN_STDDEV = 2.0
 
 
 class PillowMediaProcessor:
@@ -73,7 +77,21 @@ def process_photo(data: bytes, max_pixels: int) -> Processed:
         height=clean.height,
         thumbnail=_encode(thumb, "JPEG"),
         thumbnail_content_type="image/jpeg",
+        phash=perceptual_hash(clean),
     )
+
+
+def perceptual_hash(image: Image.Image) -> int | None:
+    """The 64-bit pHash as a signed integer (what a bigint column holds), or None for an
+    image without detail (blocking; runs in the same worker thread as the thumbnail)."""
+    grey = image.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
+    if ImageStat.Stat(grey).stddev[0] < PHASH_MIN_STDDEV:
+        return None
+    bits = imagehash.phash(image).hash.flatten()
+    value = 0
+    for bit in bits:
+        value = (value << 1) | int(bool(bit))
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _pixels_only(image: Image.Image) -> Image.Image:

@@ -24,6 +24,9 @@ media_objects = sa.Table(
     sa.Column("width", sa.Integer, nullable=True),
     sa.Column("height", sa.Integer, nullable=True),
     sa.Column("sha256", sa.Text, nullable=True),
+    # 64-bit perceptual hash of photos (signed, as bigint holds it); NULL for other media
+    # and for photos without detail (a flat colour would match every other one).
+    sa.Column("phash", sa.BigInteger, nullable=True),
     sa.Column("storage_key", sa.Text, nullable=False),
     sa.Column("thumbnail_key", sa.Text, nullable=True),
     sa.Column("status", sa.Text, nullable=False),
@@ -40,6 +43,7 @@ media_objects = sa.Table(
     ),
     sa.CheckConstraint("attached_record_id IS NULL OR status = 'ready'", name="attached_ready"),
     sa.Index("ix_media_objects_owner_account_id", "owner_account_id"),
+    sa.Index("ix_media_objects_phash", "phash"),
     sa.Index(
         "ix_media_objects_attached_record_type_attached_record_id",
         "attached_record_type",

@@ -3,7 +3,8 @@ someone's feed, numbered by a monotonic sequence and tagged with the writing tra
 
 ``feed`` says whose feed a row belongs to without naming a reporter next to a tip: for
 tips it is the reporter's blind index copied from ``tip_informants`` (so the log links
-nothing the sealed table does not), for notifications the recipient's account id bytes.
+nothing the sealed table does not; hazards likewise, from ``hazard_reporters``), for
+notifications, points entries and rewards the owner's account id bytes.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ change_log = sa.Table(
     sa.Column("record_id", UUID(as_uuid=True), nullable=False),
     sa.Column("op", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.CheckConstraint("record_type IN ('tip', 'notification', 'hazard')", name="record_type"),
+    sa.CheckConstraint(
+        "record_type IN ('tip', 'notification', 'hazard', 'points_entry', 'reward')",
+        name="record_type",
+    ),
     sa.CheckConstraint("op IN ('upsert', 'delete')", name="op"),
     sa.Index(None, "feed", "seq"),
 )
