@@ -14,6 +14,7 @@ from app.bootstrap.identity import blind_indexer
 from app.bootstrap.platform import Platform
 from app.bootstrap.worker import TASKS
 from app.domain.hazards.services import HazardService
+from app.domain.help.services import HelpService
 from app.domain.points.model import SourceType
 from app.domain.points.services import PointsService
 from app.domain.review.handlers import ReviewHandlers
@@ -45,6 +46,7 @@ def wire(services: Services, platform: Platform) -> None:
     )
     services.get(HazardService).velocity = velocity
     services.get(TipService).velocity = velocity
+    services.get(HelpService).velocity = velocity
 
     points = services.get(PointsService)
 

@@ -324,3 +324,34 @@ async def test_routing_district_queue_and_bad_input(
     )
     assert english.status_code == 404
     assert english.json()["detail"] == "The help request was not found."
+
+
+async def test_asking_is_limited_per_account_and_per_device(
+    client: httpx.AsyncClient, settings: Settings, tree: OrgTree
+) -> None:
+    resident, _ = await resident_token(client, settings)
+    for n in range(settings.hazard_hourly_limit):
+        await ask(
+            client, resident, help_body(tree.inside, description=f"第{n + 1}次求助：找不到回家的路")
+        )
+    r = await client.post(BASE, json=help_body(tree.inside), headers=auth(resident))
+    assert r.status_code == 429, r.text
+    assert r.json()["code"] == "help.rate_limited"
+    assert int(r.headers["retry-after"]) > 0
+    mine = await client.get("/api/v1/me/help-requests?limit=50", headers=auth(resident))
+    assert len(mine.json()["items"]) == settings.hazard_hourly_limit  # the refused one: none
+
+    # One device shared by several accounts reaches the device's own limit.
+    device = {"X-Device-Id": f"bench-phone-{uuid.uuid4().hex}"}
+    asked = 0
+    while asked < settings.device_hourly_limit:
+        someone, _ = await resident_token(client, settings)
+        for _ in range(min(5, settings.device_hourly_limit - asked)):
+            r = await client.post(
+                BASE, json=help_body(tree.inside), headers={**auth(someone), **device}
+            )
+            assert r.status_code == 201, r.text
+            asked += 1
+    r = await client.post(BASE, json=help_body(tree.inside), headers={**auth(someone), **device})
+    assert r.status_code == 429
+    assert r.json()["code"] == "help.rate_limited"

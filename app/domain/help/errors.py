@@ -9,6 +9,7 @@ from app.domain.shared.errors import (
     InvalidTransition,
     NotAllowed,
     NotFound,
+    RateLimited,
 )
 
 
@@ -66,3 +67,13 @@ def outside_service_area() -> InvalidInput:
         "This location is outside the area served here; in an emergency call 110.",
         "该位置不在本平台服务范围内；紧急情况请拨打110。",
     )
+
+
+class HelpRateLimited(RateLimited):
+    code = "help.rate_limited"
+    message_en = "You have asked for help many times recently; please try again later."
+    message_zh = "您近期发起的求助较多，请稍后再试。"
+
+
+def help_rate_limited(retry_after: int, limit: int, window_seconds: int) -> HelpRateLimited:
+    return HelpRateLimited(retry_after, limit=limit, window_seconds=window_seconds)

@@ -26,6 +26,7 @@ from app.domain.help.errors import (
     HelpIdTaken,
     HelpRequestNotFound,
     NotServingVolunteer,
+    help_rate_limited,
     outside_service_area,
 )
 from app.domain.help.model import (
@@ -46,6 +47,7 @@ from app.domain.help.ports import HelperCard, HelpFilter, HelpSlice, HelpUnitOfW
 from app.domain.media.model import Attachment
 from app.domain.media.services import attach_media
 from app.domain.organisation.ports import JurisdictionLocator
+from app.domain.review.velocity import Submission, SubmissionVelocity
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotAllowed
 from app.domain.shared.events import DomainEvent
@@ -175,10 +177,19 @@ def _event(name: str, request: HelpRequest, at: datetime, **payload: Any) -> Dom
 
 
 class HelpService:
-    def __init__(self, uow_factory: UowFactory, clock: Clock, locator: JurisdictionLocator):
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        clock: Clock,
+        locator: JurisdictionLocator,
+        *,
+        velocity: SubmissionVelocity | None = None,
+    ):
         self.uow_factory = uow_factory
         self.clock = clock
         self.locator = locator
+        # Hourly limits per account and device (set by the review context's wiring).
+        self.velocity = velocity
 
     # --- asking -----------------------------------------------------------------------------
 
@@ -210,6 +221,11 @@ class HelpService:
             at=now,
         )
         async with self.uow_factory(scope) as uow:
+            if self.velocity is not None:  # over a limit: nothing is committed
+                submission = Submission(
+                    HELP_RECORD, now, request_id, scope.account_id, scope.device_id
+                )
+                await self.velocity.check(uow, submission, help_rate_limited, per_account=True)
             if not await uow.requests.insert(request):
                 await uow.rollback()
                 retried = await self._retry_of(scope, request_id)
