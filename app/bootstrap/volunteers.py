@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.api.container import Services
 from app.bootstrap.identity import blind_indexer, field_cipher
 from app.bootstrap.platform import Platform, build_platform
+from app.domain.identity.ports import PrincipalChanges
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import InvalidInput
 from app.domain.shared.imports import ImportReport, Progress
@@ -26,6 +27,7 @@ from app.domain.volunteers.ports import VolunteersUnitOfWork
 from app.domain.volunteers.services import UowFactory, VolunteerService
 from app.domain.volunteers.team_service import TeamService
 from app.domain.volunteers.training_service import TrainingService
+from app.infra.db.principal_cache import CachingPrincipalReader
 from app.infra.db.volunteers_uow import SqlVolunteersUnitOfWork
 from app.settings import Settings
 
@@ -35,9 +37,12 @@ def uow_factory(
     clock: Clock,
     cipher: FieldCipher,
     indexer: BlindIndexer,
+    principal_changes: PrincipalChanges | None = None,
 ) -> UowFactory:
     def make(scope: Scope) -> VolunteersUnitOfWork:
-        return SqlVolunteersUnitOfWork(session_factory, scope, clock, cipher, indexer)
+        return SqlVolunteersUnitOfWork(
+            session_factory, scope, clock, cipher, indexer, principal_changes
+        )
 
     return make
 
@@ -51,10 +56,16 @@ class VolunteerServices:
     importer: VolunteerImporter
 
 
-def build_services(platform: Platform) -> VolunteerServices:
+def build_services(
+    platform: Platform, principal_changes: PrincipalChanges | None = None
+) -> VolunteerServices:
     settings = platform.settings
     factory = uow_factory(
-        platform.session_factory, platform.clock, field_cipher(settings), blind_indexer(settings)
+        platform.session_factory,
+        platform.clock,
+        field_cipher(settings),
+        blind_indexer(settings),
+        principal_changes,
     )
     volunteers = VolunteerService(
         factory, platform.clock, privacy_notice_version=settings.privacy_notice_version
@@ -69,7 +80,12 @@ def build_services(platform: Platform) -> VolunteerServices:
 
 
 def wire(services: Services, platform: Platform) -> None:
-    built = build_services(platform)
+    # Role changes (volunteer, team leader) drop the account's cached principal at once.
+    try:
+        cache: PrincipalChanges | None = services.get(CachingPrincipalReader)
+    except LookupError:
+        cache = None
+    built = build_services(platform, cache)
     services.register(VolunteerService, built.volunteers)
     services.register(TeamService, built.teams)
     services.register(TrainingService, built.training)

@@ -177,3 +177,37 @@ async def test_a_role_removed_by_another_connection_stops_working(
         assert asyncio.get_running_loop().time() < deadline, "still allowed after the NOTIFY"
         await asyncio.sleep(0.02)
     assert status == 403
+
+
+async def test_a_volunteer_role_change_drops_the_cached_principal_at_once(
+    c: httpx.AsyncClient,
+    app: Any,
+    settings: Any,
+    tree: OrgTree,
+    cache: CachingPrincipalReader,
+) -> None:
+    """Activating or suspending a volunteer grants or takes the account's "volunteer" role
+    (volunteers context): the principal cached for that account goes when the change
+    commits, without waiting for the NOTIFY."""
+    from support.auth import resident_token
+    from support.volunteers import activate, application, status
+
+    officer = await officer_token(c, app, unit_code=tree.station_code)
+    resident, phone = await resident_token(c, settings)
+    claims = _claims(resident)
+    account, session = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+    applied = await c.post(
+        "/api/v1/volunteer-applications",
+        json=application(tree, name="王芳", phone=phone),
+        headers={**auth(resident), "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert applied.status_code == 201, applied.text
+    vid = applied.json()["id"]
+    async with deaf(cache):
+        await _cached(c, cache, resident)
+        await activate(c, officer, vid)  # grants the volunteer role
+        assert not cache.holds(account, session)
+        await _cached(c, cache, resident)
+        r = await status(c, officer, vid, "suspended", reason="待核实投诉")
+        assert r.status_code == 200, r.text
+        assert not cache.holds(account, session)  # the role is gone: so is the principal

@@ -4,6 +4,7 @@ audit entries to the audit log inside that same transaction."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -80,6 +81,8 @@ class SqlUnitOfWork:
         self._audits: list[dict[str, Any]] = []
         self._session: AsyncSession | None = None
         self._committed = False
+        # Run once the transaction has committed (e.g. dropping a cached principal).
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -94,6 +97,7 @@ class SqlUnitOfWork:
         self._session = self._session_factory()
         self._events.clear()
         self._audits.clear()
+        self._after_commit.clear()
         self._committed = False
         self._open_repositories()
         return self
@@ -165,10 +169,18 @@ class SqlUnitOfWork:
         self._events.clear()
         self._audits.clear()
         self._committed = True
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` when (and only if) this unit of work commits."""
+        self._after_commit.append(hook)
 
     async def rollback(self) -> None:
         self._events.clear()
         self._audits.clear()
+        self._after_commit.clear()
         await self.session.rollback()
 
 

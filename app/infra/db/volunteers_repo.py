@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Final
 
@@ -446,12 +446,17 @@ class SqlNumberCounter:
 class SqlRoleGrants:
     """The resident-side roles (no unit) a volunteer's account holds."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self, session: AsyncSession, changed: Callable[[uuid.UUID], None] | None = None
+    ) -> None:
         self._s = session
+        self._changed = changed  # told which account's roles may have changed
 
     async def sync(
         self, account_id: uuid.UUID, *, volunteer: bool, team_leader: bool, by: uuid.UUID
     ) -> None:
+        if self._changed is not None:
+            self._changed(account_id)
         r = account_roles
         for role, wanted in (("volunteer", volunteer), ("team_leader", team_leader)):
             if wanted:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.domain.identity.ports import PrincipalChanges
 from app.domain.shared.clock import Clock
 from app.domain.shared.protection import BlindIndexer, FieldCipher
 from app.domain.shared.scope import Scope
@@ -42,10 +45,19 @@ class SqlVolunteersUnitOfWork(SqlUnitOfWork):
         clock: Clock,
         cipher: FieldCipher,
         indexer: BlindIndexer,
+        principal_changes: PrincipalChanges | None = None,
     ) -> None:
         super().__init__(session_factory, scope, clock)
         self._cipher = cipher
         self._indexer = indexer
+        self._principal_changes = principal_changes
+
+    def _roles_changed(self, account_id: uuid.UUID) -> None:
+        """A cached principal of the account is dropped once the role change commits (other
+        processes learn it through the database's NOTIFY)."""
+        changes = self._principal_changes
+        if changes is not None:
+            self.after_commit(lambda: changes.changed(account_id))
 
     def _open_repositories(self) -> None:
         s = self.session
@@ -54,4 +66,4 @@ class SqlVolunteersUnitOfWork(SqlUnitOfWork):
         self.training = SqlTrainingRepository(s, self.scope)
         self.stations = SqlStationDirectory(s)
         self.numbers = SqlNumberCounter(s)
-        self.roles = SqlRoleGrants(s)
+        self.roles = SqlRoleGrants(s, self._roles_changed)
