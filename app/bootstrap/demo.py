@@ -95,14 +95,18 @@ async def seed_demo(settings: Settings, console: Console) -> SeedSummary:
 
 
 def _print(console: Console, summary: SeedSummary) -> None:
+    from app.bootstrap.demo_hazards import DEPARTMENTS
+
     table = Table("what", "created", "already there", title="Demo data (武进 / Wujin, synthetic)")
     for what in sorted(set(summary.created) | set(summary.kept)):
         table.add_row(what, str(summary.created.get(what, 0)), str(summary.kept.get(what, 0)))
     console.print(table)
-    logins = Table("username", "role", "unit", "password", title="Demo officer logins")
+    logins = Table("username", "role", "unit", "password", title="Demo staff logins")
     for username, role, suffix, _ in data.OFFICERS:
         unit = data.station_code(suffix) if suffix else data.DISTRICT_CODE
         logins.add_row(username, role, unit, data.DEMO_PASSWORD)
+    for username, department, _, _ in DEPARTMENTS:  # hazards assigned to them only
+        logins.add_row(username, "department", department, data.DEMO_PASSWORD)
     console.print(logins)
     console.print(
         "Residents sign in with any phone number: POST /api/v1/auth/otp, then read the code "
