@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     wechatpay_private_key_path: Path | None = None
     wechatpay_platform_cert_path: Path | None = None
     wechatpay_base_url: str = "https://api.mch.weixin.qq.com"
+    # APIv3 key (32 bytes, set in the merchant platform): decrypts transfer callbacks sent
+    # to POST /api/v1/payments/wechatpay/notify.
+    wechatpay_apiv3_key: SecretStr = SecretStr("")
+    # Sent as notify_url with every transfer (public https, no query): where WeChat Pay
+    # posts the result. Empty: no callbacks; reconciliation polls instead.
+    wechatpay_notify_url: str = ""
 
     # HTTP surface
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
@@ -186,6 +192,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
+        apiv3_key = self.wechatpay_apiv3_key.get_secret_value()
+        if apiv3_key and len(apiv3_key.encode()) != 32:
+            raise ValueError("SHOUWANG_WECHATPAY_APIV3_KEY must be 32 bytes")
+        notify_url = self.wechatpay_notify_url
+        if notify_url and not (notify_url.startswith("https://") and "?" not in notify_url):
+            raise ValueError("SHOUWANG_WECHATPAY_NOTIFY_URL must be https:// without a query")
         if not self.is_production:
             return self
         problems: list[str] = []
@@ -205,8 +217,11 @@ class Settings(BaseSettings):
             and self.wechatpay_serial_no
             and self.wechatpay_private_key_path
             and self.wechatpay_platform_cert_path
+            and apiv3_key
         ):
-            problems.append("WeChat Pay mchid/appid/serial/key/platform certificate are missing")
+            problems.append(
+                "WeChat Pay mchid/appid/serial/key/platform certificate/APIv3 key are missing"
+            )
         if (
             self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
             or len(self.jwt_secret.get_secret_value()) < 32

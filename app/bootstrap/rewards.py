@@ -1,7 +1,8 @@
 """Wiring of cash rewards (奖励): the service, the payment adapter chosen by settings
 (dev JSONL outside production, WeChat Pay v3, or none), payouts in the outbox worker on
 ``reward.approved``, cancellation of unpaid rewards on ``points.reversed``, and the
-housekeeping task that reconciles payouts whose answer was lost."""
+housekeeping task that reconciles payouts whose answer was lost, and (WeChat Pay only)
+the transfer callbacks that settle payouts as soon as the provider knows."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from app.bootstrap.points import hazard_reporters
 from app.bootstrap.worker import TASKS
 from app.domain.delivery.model import OutboxEvent
 from app.domain.notifications.services import NotificationService
-from app.domain.rewards.ports import Payee, PaymentGateway, RewardsUnitOfWork, SourceRef
+from app.domain.rewards.ports import (
+    Payee,
+    PaymentGateway,
+    PaymentNotifications,
+    RewardsUnitOfWork,
+    SourceRef,
+)
 from app.domain.rewards.services import PayoutService, RewardService, UowFactory
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotFound
@@ -28,6 +35,7 @@ from app.infra.db.rewards_repo import SqlRewardsUnitOfWork
 from app.infra.db.tables.identity import wechat_identities
 from app.infra.payments.dev import DevPaymentGateway, DisabledPaymentGateway
 from app.infra.payments.wechatpay import WeChatPayGateway
+from app.infra.payments.wechatpay_notify import WeChatPayNotifications
 from app.settings import PaymentAdapter, Settings
 
 
@@ -50,10 +58,23 @@ def payment_gateway(settings: Settings) -> PaymentGateway:
             serial_no=settings.wechatpay_serial_no,
             private_key_pem=settings.wechatpay_private_key_path.read_bytes(),
             platform_cert_pem=settings.wechatpay_platform_cert_path.read_bytes(),
+            notify_url=settings.wechatpay_notify_url,
         )
     if adapter == PaymentAdapter.DEV:
         return DevPaymentGateway(settings.payment_dev_outbox, production=settings.is_production)
     return DisabledPaymentGateway()
+
+
+def payment_notifications(settings: Settings) -> PaymentNotifications | None:
+    """Callbacks come only from WeChat Pay (the dev adapter pays synchronously)."""
+    apiv3_key = settings.wechatpay_apiv3_key.get_secret_value().encode()
+    if settings.payments != PaymentAdapter.WECHATPAY or not apiv3_key:
+        return None
+    assert settings.wechatpay_platform_cert_path is not None
+    return WeChatPayNotifications(
+        platform_cert_pem=settings.wechatpay_platform_cert_path.read_bytes(),
+        apiv3_key=apiv3_key,
+    )
 
 
 class WeChatPayees:
@@ -114,6 +135,9 @@ def wire(services: Services, platform: Platform) -> None:
         services.get(NotificationService),
     )
     services.register(PayoutService, payouts)
+    notifications = payment_notifications(settings)
+    if notifications is not None:
+        services.register(PaymentNotifications, notifications)
 
     async def pay(event: OutboxEvent, key: str) -> None:
         await payouts.pay(event.aggregate_id)

@@ -22,6 +22,7 @@ from app.api.rest import hazards as hazard_routes
 from app.api.rest import help_requests as help_routes
 from app.api.rest import media as media_routes
 from app.api.rest import notifications as notification_routes
+from app.api.rest import payments as payment_routes
 from app.api.rest import points as points_routes
 from app.api.rest import review as review_routes
 from app.api.rest import rewards as reward_routes
@@ -42,5 +43,5 @@ ROUTERS += [sync_routes.router]
 ROUTERS += [appeals.router]
 ROUTERS += [help_routes.router]
 ROUTERS += [hazard_routes.router]
-ROUTERS += [points_routes.router, reward_routes.router]
+ROUTERS += [points_routes.router, reward_routes.router, payment_routes.router]
 ROUTERS += [review_routes.router]

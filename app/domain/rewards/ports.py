@@ -4,6 +4,7 @@ directories of payees and of the records rewards are for."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -33,12 +34,40 @@ class PayoutRequest:
 
 class PaymentGateway(Protocol):
     async def transfer(self, request: PayoutRequest) -> PayoutResult:
-        """Send the transfer. SUCCEEDED: accepted; FAILED: refused for good (nothing was
-        paid); UNKNOWN: no usable answer (timeout, 5xx, still processing)."""
+        """Send the transfer. SUCCEEDED: paid; FAILED: refused for good (nothing was
+        paid); UNKNOWN: no usable answer yet (timeout, 5xx, or accepted and still
+        processing: the result comes by callback or by ``query``)."""
         ...
 
     async def query(self, request: PayoutRequest) -> PayoutResult:
         """What the provider knows about the request: NOT_FOUND when it never arrived."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutNotice:
+    """The provider's word, pushed to us, about one transfer (a callback)."""
+
+    out_batch_no: str
+    out_detail_no: str | None
+    result: PayoutResult  # SUCCEEDED / FAILED are final; UNKNOWN: still processing
+
+
+class UntrustedNotification(Exception):
+    """A callback that cannot be trusted (signature, certificate serial, timestamp) or
+    read (not decryptable, malformed): refused, so the provider sends it again.
+    ``reason`` is a short machine code, safe to log and to answer."""
+
+    def __init__(self, reason: str, *, authentic: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.authentic = authentic  # the signature held; the content did not
+
+
+class PaymentNotifications(Protocol):
+    async def parse(self, headers: Mapping[str, str], body: bytes) -> PayoutNotice | None:
+        """Verify and decrypt a provider callback. UntrustedNotification when it is
+        refused; None when it is authentic but not about a transfer result."""
         ...
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import structlog
+
 from app.domain.notifications.model import Kind, link_to
 from app.domain.notifications.services import NotificationService
 from app.domain.rewards.errors import RewardNotFound, SourceNotFound, reward_invalid
@@ -49,6 +51,7 @@ APPROVER_ROLES = (Role.STATION_ADMIN, Role.DISTRICT_ADMIN)
 SOURCE_TYPES = ("tip", "hazard")
 REMARK = "守望志愿者奖励"  # what the payee's WeChat shows: no case detail
 STALE_PAYING = timedelta(minutes=30)
+log = structlog.get_logger("shouwang.rewards")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,19 @@ class Budget:
     committed_fen: int
     pending_count: int
     rule: RewardRule
+
+
+def reward_id_of_batch(out_batch_no: str) -> uuid.UUID | None:
+    """The reward whose ``out_batch_no`` this is (the inverse of ``payout_numbers``), or
+    None when it is not one of ours."""
+    prefix, digits = out_batch_no[:3], out_batch_no[3:].lower()
+    if prefix != "swb" or not digits or len(digits) > 25 or not digits.isalnum():
+        return None
+    try:
+        value = int(digits, 36)
+    except ValueError:
+        return None
+    return uuid.UUID(int=value) if value < 2**128 else None
 
 
 def _event(name: str, reward: Reward, reward_at: Any, **extra: Any) -> DomainEvent:
@@ -321,7 +337,31 @@ class PayoutService:
             result = await self.gateway.transfer(request)
         return await self._record(reward.id, result)
 
-    async def _record(self, reward_id: uuid.UUID, result: PayoutResult) -> Reward | None:
+    async def record_payout_result(
+        self, out_batch_no: str, out_detail_no: str | None, result: PayoutResult
+    ) -> Reward | None:
+        """The provider's callback about a transfer: settle the reward as reconciliation
+        would. Only final answers (succeeded, failed) change anything; repeating one
+        changes nothing. None when no reward has these numbers."""
+        reward_id = reward_id_of_batch(out_batch_no)
+        if reward_id is None:
+            return None
+        async with self.uow_factory(system_scope()) as uow:
+            reward = await uow.rewards.get(reward_id)
+        if reward is None or reward.out_batch_no != out_batch_no:
+            return None
+        if out_detail_no is not None and out_detail_no != reward.out_detail_no:
+            return None
+        if result.status not in (PayoutStatus.SUCCEEDED, PayoutStatus.FAILED):
+            return reward  # still processing: the reward stays as it is
+        if reward.status == RewardStatus.PAID and result.status == PayoutStatus.FAILED:
+            # An accepted batch counts as paid; a detail failing later needs a person.
+            log.warning("reward.payout_failed_after_paid", reward_id=str(reward.id))
+        return await self._record(reward_id, result, via="callback")
+
+    async def _record(
+        self, reward_id: uuid.UUID, result: PayoutResult, *, via: str | None = None
+    ) -> Reward | None:
         now = self.clock.now()
         async with self.uow_factory(system_scope()) as uow:
             reward = await uow.rewards.get(reward_id, for_update=True)
@@ -332,12 +372,10 @@ class PayoutService:
             if status == before:
                 return reward
             await uow.rewards.save(reward)
-            uow.audit(
-                "reward.payout_" + reward.status.value,
-                "reward",
-                reward.id,
-                {"failure": result.failure} if result.failure else None,
-            )
+            details: dict[str, Any] = {"failure": result.failure} if result.failure else {}
+            if via:
+                details["via"] = via
+            uow.audit("reward.payout_" + reward.status.value, "reward", reward.id, details or None)
             if status == RewardStatus.PAID:
                 uow.add_event(_event("reward.paid", reward, now))
             await uow.commit()

@@ -5,7 +5,8 @@ leaves room):
 
 - Transfer: ``POST /v3/transfer/batches`` with ``appid``, ``out_batch_no``, ``batch_name``,
   ``batch_remark``, ``total_amount``, ``total_num`` = 1 and one ``transfer_detail_list``
-  item (``out_detail_no``, ``transfer_amount``, ``transfer_remark``, ``openid``). Amounts
+  item (``out_detail_no``, ``transfer_amount``, ``transfer_remark``, ``openid``), and
+  ``notify_url`` (the callback endpoint) when configured. Amounts
   are in fen. ``user_name`` is omitted (only required from 2,000 yuan; our rewards are far
   below). The provider is idempotent on ``out_batch_no``: re-sending the same batch number
   returns the original batch, never a second transfer.
@@ -28,8 +29,8 @@ transport errors → UNKNOWN. Query SUCCESS → SUCCEEDED, FAIL → FAILED, othe
 404 → NOT_FOUND.
 
 Callbacks (``transfer batch finished`` notifications, AES-256-GCM encrypted resources)
-are not used: reconciliation polls the query endpoint instead, which needs no public
-endpoint and covers lost callbacks anyway.
+are verified and decrypted in ``wechatpay_notify`` and settle rewards as soon as WeChat
+Pay knows; reconciliation still polls the query endpoint, which covers lost callbacks.
 """
 
 from __future__ import annotations
@@ -74,6 +75,14 @@ def load_public_key(pem: bytes) -> rsa.RSAPublicKey:
     return key
 
 
+def platform_serial(pem: bytes) -> str | None:
+    """The platform certificate's serial as WeChat Pay writes it in ``Wechatpay-Serial``
+    (upper-case hex); None for a bare public key."""
+    if b"CERTIFICATE" not in pem:
+        return None
+    return format(load_pem_x509_certificate(pem).serial_number, "X")
+
+
 def sign(key: rsa.RSAPrivateKey, message: str) -> str:
     signature = key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
     return base64.b64encode(signature).decode()
@@ -112,6 +121,7 @@ class WeChatPayGateway:
         serial_no: str,
         private_key_pem: bytes,
         platform_cert_pem: bytes,
+        notify_url: str = "",
         timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -121,6 +131,7 @@ class WeChatPayGateway:
         self.serial_no = serial_no
         self.key = load_private_key(private_key_pem)
         self.platform_key = load_public_key(platform_cert_pem)
+        self.notify_url = notify_url
         self.timeout_s = timeout_s
         self.transport = transport
 
@@ -166,7 +177,7 @@ class WeChatPayGateway:
     async def transfer(self, request: PayoutRequest) -> PayoutResult:
         if not request.payee.openid:
             return PayoutResult(PayoutStatus.FAILED, failure="payee_has_no_openid")
-        payload = {
+        payload: dict[str, Any] = {
             "appid": self.appid,
             "out_batch_no": request.out_batch_no,
             "batch_name": BATCH_NAME,
@@ -182,6 +193,8 @@ class WeChatPayGateway:
                 }
             ],
         }
+        if self.notify_url:
+            payload["notify_url"] = self.notify_url  # where WeChat Pay sends the result
         try:
             response = await self._call("POST", "/v3/transfer/batches", payload)
         except httpx.HTTPError:
@@ -190,7 +203,14 @@ class WeChatPayGateway:
             return PayoutResult(PayoutStatus.UNKNOWN, failure="untrusted_answer")
         data = self._json(response)
         if response.status_code == 200:
-            return PayoutResult(PayoutStatus.SUCCEEDED, provider_ref=str(data.get("batch_id", "")))
+            # Accepted is not paid: WeChat Pay transfers batches asynchronously, and a
+            # transfer may still fail (a frozen account, a failed real-name check). The
+            # result comes by callback (notify_url) or by query (reconciliation task).
+            return PayoutResult(
+                PayoutStatus.UNKNOWN,
+                provider_ref=str(data.get("batch_id", "")),
+                failure="accepted_processing",
+            )
         code = str(data.get("code", ""))
         if response.status_code >= 500 or response.status_code == 429 or code in RETRYABLE_CODES:
             return PayoutResult(PayoutStatus.UNKNOWN, failure=code or str(response.status_code))
