@@ -17,7 +17,7 @@ from app.api.graphql.context import Info
 from app.api.graphql.errors import MutationProblem, problem_of
 from app.api.graphql.relay import first_of, keyset_connection, node_uuid, resolve_scoped
 from app.api.pagination import after_id
-from app.domain.points.errors import EntryNotFound, points_invalid
+from app.domain.points.errors import EntryNotFound
 from app.domain.points.model import (
     Entry,
     EntryKind,
@@ -29,7 +29,7 @@ from app.domain.points.model import (
     RuleCode,
 )
 from app.domain.points.services import PointsService
-from app.domain.shared.errors import DomainError, NotFound
+from app.domain.shared.errors import DomainError, NotFound, field_invalid
 from app.domain.shared.scope import Scope
 
 strawberry.enum(EntryKind, name="PointsEntryKind", description="credit / debit / reversal")
@@ -261,7 +261,7 @@ class PointsMutation:
         try:
             grades = {str(k): v for k, v in raw.items() if isinstance(v, int)}
             if len(grades) != len(raw):
-                raise points_invalid(
+                raise field_invalid(
                     "points.grade_invalid",
                     "grade_amounts",
                     "Grade amounts are whole numbers of points.",

@@ -19,9 +19,9 @@ from app.api.graphql.relay import first_of, node_uuid
 from app.api.graphql.tips import TipFilterInput, TipNode
 from app.api.pagination import MAX_PAGE
 from app.domain.organisation.services import OrgUnitNotFound
-from app.domain.shared.errors import DomainError
+from app.domain.shared.errors import DomainError, field_invalid
 from app.domain.shared.scope import Scope
-from app.domain.tips.errors import TipNotFound, field_invalid
+from app.domain.tips.errors import TipNotFound
 from app.domain.tips.feedback import FeedbackTemplate
 from app.domain.tips.model import Outcome, TipStatus
 from app.domain.tips.ports import TipFilter

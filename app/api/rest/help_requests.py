@@ -32,11 +32,14 @@ from app.api.rest.help_schemas import (
     ResolveIn,
 )
 from app.api.rest.idempotency import run_idempotent
-from app.domain.help.errors import HelpOfferNotFound, HelpRequestNotFound, help_invalid
+from app.domain.help.errors import (
+    HelpOfferNotFound,
+    HelpRequestNotFound,
+)
 from app.domain.help.model import NEARBY_RADIUS_M, HelpKind, HelpStatus
 from app.domain.help.ports import HelpFilter
 from app.domain.help.services import HelpService, HelpView, NewHelpRequest
-from app.domain.shared.errors import InvalidInput
+from app.domain.shared.errors import InvalidInput, field_invalid
 from app.domain.shared.geo import Crs, GeoPoint, to_wgs84
 from app.domain.shared.scope import Scope
 
@@ -64,7 +67,7 @@ def _one(view: HelpView, crs: Crs = Crs.WGS84, status: int = 200) -> JSONRespons
 
 def _near(raw: str, crs: Crs) -> GeoPoint:
     def invalid() -> InvalidInput:
-        return help_invalid(
+        return field_invalid(
             "help.near_invalid",
             "near",
             "Pass near as 'lon,lat' (decimal degrees).",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from app.domain.shared.errors import FieldError, InvalidInput, InvalidTransition, NotFound
+from app.domain.shared.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    field_invalid,
+)
 
 
 class AppealNotFound(NotFound):
@@ -17,17 +22,8 @@ class AppealInvalidTransition(InvalidTransition):
     message_zh = "协查通报当前状态不允许此状态变更。"
 
 
-def appeal_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
-    return InvalidInput(
-        message_en,
-        message_zh,
-        code=code,
-        fields=[FieldError(field=field, code=code.rsplit(".", 1)[-1], message=message_en)],
-    )
-
-
 def target_outside() -> InvalidInput:
-    return appeal_invalid(
+    return field_invalid(
         "appeal.target_outside_jurisdiction",
         "target",
         "The target area must lie within your station's (or district's) jurisdiction.",

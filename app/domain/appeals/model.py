@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from app.domain.appeals.errors import AppealInvalidTransition, appeal_invalid
+from app.domain.appeals.errors import AppealInvalidTransition
 from app.domain.organisation.geojson import parse_boundary
 from app.domain.organisation.model import Boundary
+from app.domain.shared.errors import field_invalid
 from app.domain.shared.text import storable
 
 TITLE_MAX = 100
@@ -47,14 +48,14 @@ class Target:
     def of(cls, unit_ids: list[uuid.UUID] | None, polygon: dict[str, Any] | None) -> Target:
         units = tuple(dict.fromkeys(unit_ids or ()))
         if bool(units) == (polygon is not None):
-            raise appeal_invalid(
+            raise field_invalid(
                 "appeal.target_required",
                 "target",
                 "Target either organisation units or a polygon (exactly one).",
                 "请指定协查范围：组织单元或多边形（二选一）。",
             )
         if len(units) > MAX_TARGET_UNITS:
-            raise appeal_invalid(
+            raise field_invalid(
                 "appeal.too_many_units",
                 "target.unit_ids",
                 f"Target at most {MAX_TARGET_UNITS} units.",
@@ -65,7 +66,7 @@ class Target:
         try:
             boundary = parse_boundary(polygon)
         except Exception as reason:  # the parser's own rejection, with its reason
-            raise appeal_invalid(
+            raise field_invalid(
                 "appeal.polygon_invalid",
                 "target.polygon",
                 f"The polygon is not a valid WGS-84 (Multi)Polygon: {reason}",
@@ -77,7 +78,7 @@ class Target:
 def _text(value: str, limit: int, field_name: str, zh: str) -> str:
     text = value.strip()
     if not text or len(text) > limit or not storable(text):
-        raise appeal_invalid(
+        raise field_invalid(
             f"appeal.{field_name}_invalid",
             field_name,
             f"The {field_name} must be 1 to {limit} characters.",
@@ -88,7 +89,7 @@ def _text(value: str, limit: int, field_name: str, zh: str) -> str:
 
 def check_expiry(expires_at: datetime, now: datetime) -> None:
     if expires_at <= now or expires_at - now > MAX_LIFETIME:
-        raise appeal_invalid(
+        raise field_invalid(
             "appeal.expiry_invalid",
             "expires_at",
             "The expiry must be in the future and at most 90 days away.",
@@ -132,7 +133,7 @@ class Appeal:
         now: datetime,
     ) -> Appeal:
         if len(media_ids) > MAX_MEDIA:
-            raise appeal_invalid(
+            raise field_invalid(
                 "appeal.too_many_media",
                 "media_ids",
                 f"Attach at most {MAX_MEDIA} photos.",

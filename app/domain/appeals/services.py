@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.domain.appeals.errors import AppealNotFound, appeal_invalid, target_outside
+from app.domain.appeals.errors import (
+    AppealNotFound,
+    target_outside,
+)
 from app.domain.appeals.model import Appeal, AppealKind, AppealStatus, Target
 from app.domain.appeals.ports import AppealSlice, AppealsUnitOfWork
 from app.domain.media.model import Attachment
 from app.domain.media.ports import MediaVisibility
 from app.domain.media.services import attach_media
 from app.domain.shared.clock import Clock
-from app.domain.shared.errors import NotAllowed
+from app.domain.shared.errors import NotAllowed, field_invalid
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import WRITING_STAFF_ROLES, Scope
@@ -66,7 +69,7 @@ class AppealService:
         if len(stations) == 1:
             return next(iter(stations))
         if stations:
-            raise appeal_invalid(
+            raise field_invalid(
                 "appeal.station_required",
                 "station_id",
                 "Name the station this appeal is published for.",

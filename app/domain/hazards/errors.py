@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from app.domain.shared.errors import (
     Conflict,
-    FieldError,
     InvalidInput,
     InvalidTransition,
     NotAllowed,
     NotFound,
     RateLimited,
+    field_invalid,
 )
 
 
@@ -78,17 +78,8 @@ class CannotMerge(Conflict):
     message_zh = "这两条隐患不能合并。"
 
 
-def hazard_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
-    return InvalidInput(
-        message_en,
-        message_zh,
-        code=code,
-        fields=[FieldError(field=field, code=code.rsplit(".", 1)[-1], message=message_en)],
-    )
-
-
 def outside_service_area() -> InvalidInput:
-    return hazard_invalid(
+    return field_invalid(
         "hazard.outside_service_area",
         "location",
         "This location is outside the area served here.",

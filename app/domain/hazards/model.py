@@ -25,9 +25,9 @@ from app.domain.hazards.errors import (
     CannotMerge,
     HazardInvalidTransition,
     NotReinspector,
-    hazard_invalid,
 )
 from app.domain.shared.clock import local_date
+from app.domain.shared.errors import field_invalid
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
 from app.domain.shared.text import storable
@@ -112,10 +112,10 @@ def _text(
     text = (value or "").strip()
     if not text:
         if required:
-            raise hazard_invalid(code, field_name, f"The {field_name} is required.", zh)
+            raise field_invalid(code, field_name, f"The {field_name} is required.", zh)
         return None
     if len(text) > limit or not storable(text):
-        raise hazard_invalid(
+        raise field_invalid(
             code, field_name, f"The {field_name} must be 1 to {limit} characters.", zh
         )
     return text
@@ -150,14 +150,14 @@ def checked_photos(
 ) -> tuple[uuid.UUID, ...]:
     photos = tuple(dict.fromkeys(media_ids))
     if not photos:
-        raise hazard_invalid(
+        raise field_invalid(
             "hazard.photo_required",
             field_name,
             "Attach at least one photo.",
             "请至少附一张照片。",
         )
     if len(photos) > MAX_MEDIA:
-        raise hazard_invalid(
+        raise field_invalid(
             "hazard.too_many_media",
             field_name,
             f"Attach at most {MAX_MEDIA} photos.",
@@ -222,7 +222,7 @@ class Category:
     ) -> Category:
         clean_code = (code or "").strip().lower()
         if not _CODE.fullmatch(clean_code) or len(clean_code) > CODE_MAX:
-            raise hazard_invalid(
+            raise field_invalid(
                 "hazard.category_code_invalid",
                 "code",
                 f"The code is 1 to {CODE_MAX} letters, digits or underscores.",
@@ -240,21 +240,21 @@ class Category:
             for n, f in ((name_zh, "name_zh"), (name_en, "name_en"))
         ]
         if not 1 <= rectification_days <= MAX_RECTIFICATION_DAYS:
-            raise hazard_invalid(
+            raise field_invalid(
                 "hazard.rectification_days_invalid",
                 "rectification_days",
                 f"Rectification days are 1 to {MAX_RECTIFICATION_DAYS}.",
                 f"整改期限天数须为1至{MAX_RECTIFICATION_DAYS}。",
             )
         if not 1 <= duplicate_radius_m <= MAX_DUPLICATE_RADIUS_M:
-            raise hazard_invalid(
+            raise field_invalid(
                 "hazard.duplicate_radius_invalid",
                 "duplicate_radius_m",
                 f"The duplicate radius is 1 to {MAX_DUPLICATE_RADIUS_M} m.",
                 f"重复判定半径须为1至{MAX_DUPLICATE_RADIUS_M}米。",
             )
         if not 1 <= duplicate_window_days <= 365:
-            raise hazard_invalid(
+            raise field_invalid(
                 "hazard.duplicate_window_invalid",
                 "duplicate_window_days",
                 "The duplicate window is 1 to 365 days.",
@@ -434,7 +434,7 @@ class Hazard:
         ``merge_into`` (they need the survivor)."""
         self._require(HazardStatus.REPORTED)
         if outcome == Outcome.DUPLICATE:
-            raise hazard_invalid(
+            raise field_invalid(
                 "hazard.duplicate_needs_survivor",
                 "outcome",
                 "Merge a duplicate into the hazard it repeats.",
@@ -488,7 +488,7 @@ class Hazard:
         deadline that is not in the past; reassigning before rectification is allowed."""
         self.check_assignable()
         if deadline < local_date(at):
-            raise hazard_invalid(
+            raise field_invalid(
                 "hazard.deadline_past",
                 "deadline",
                 "The deadline cannot be in the past.",
@@ -551,7 +551,7 @@ class Hazard:
             return
         if new_deadline is not None:
             if new_deadline < local_date(at):
-                raise hazard_invalid(
+                raise field_invalid(
                     "hazard.deadline_past",
                     "deadline",
                     "The deadline cannot be in the past.",

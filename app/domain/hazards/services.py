@@ -37,7 +37,6 @@ from app.domain.hazards.errors import (
     NotAssignee,
     NotReinspector,
     NotReporter,
-    hazard_invalid,
     hazard_rate_limited,
     outside_service_area,
 )
@@ -68,7 +67,7 @@ from app.domain.media.services import attach_media
 from app.domain.organisation.ports import JurisdictionLocator
 from app.domain.review.velocity import Submission, SubmissionVelocity
 from app.domain.shared.clock import CHINA_TZ, Clock, local_date
-from app.domain.shared.errors import NotAllowed
+from app.domain.shared.errors import NotAllowed, field_invalid
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
@@ -191,7 +190,7 @@ def _event(name: str, hazard: Hazard, at: datetime, **payload: Any) -> DomainEve
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """Beijing calendar days [start, end] as a UTC-comparable half-open interval."""
     if end < start:
-        raise hazard_invalid(
+        raise field_invalid(
             "hazard.period_invalid", "to", "The period ends before it starts.", "统计区间无效。"
         )
     return (
@@ -421,7 +420,7 @@ class HazardService:
     ) -> HazardView:
         if outcome == Outcome.DUPLICATE:
             if duplicate_of is None:
-                raise hazard_invalid(
+                raise field_invalid(
                     "hazard.duplicate_needs_survivor",
                     "duplicate_of",
                     "Name the hazard this one repeats.",
@@ -497,7 +496,7 @@ class HazardService:
             )
             target = department_id or (category.department_id if category else None)
             if target is None:
-                raise hazard_invalid(
+                raise field_invalid(
                     "hazard.department_required",
                     "department_id",
                     "Name the responsible department.",
@@ -509,7 +508,7 @@ class HazardService:
             if assignee_account_id is not None and assignee_account_id not in (
                 await uow.departments.members(department.id)
             ):
-                raise hazard_invalid(
+                raise field_invalid(
                     "hazard.assignee_not_member",
                     "assignee_account_id",
                     "The account is not a member of the department.",
@@ -704,7 +703,7 @@ class HazardSetupService:
                 raise DepartmentNotFound()
             self._admin_of(scope, department.district_id)
             if not await uow.departments.account_exists(account_id):
-                raise hazard_invalid(
+                raise field_invalid(
                     "hazard.account_not_found",
                     "account_id",
                     "No such account.",

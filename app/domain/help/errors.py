@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from app.domain.shared.errors import (
     Conflict,
-    FieldError,
     InvalidInput,
     InvalidTransition,
     NotAllowed,
     NotFound,
     RateLimited,
+    field_invalid,
 )
 
 
@@ -51,17 +51,8 @@ class OwnRequest(NotAllowed):
     message_zh = "不能响应自己发布的求助。"
 
 
-def help_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
-    return InvalidInput(
-        message_en,
-        message_zh,
-        code=code,
-        fields=[FieldError(field=field, code=code.rsplit(".", 1)[-1], message=message_en)],
-    )
-
-
 def outside_service_area() -> InvalidInput:
-    return help_invalid(
+    return field_invalid(
         "help.outside_service_area",
         "location",
         "This location is outside the area served here; in an emergency call 110.",

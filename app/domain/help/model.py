@@ -24,8 +24,8 @@ from app.domain.help.errors import (
     HelpInvalidTransition,
     HelpOfferNotFound,
     OwnRequest,
-    help_invalid,
 )
+from app.domain.shared.errors import field_invalid
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
 from app.domain.shared.personal_data import mask_phone
@@ -132,7 +132,7 @@ def _clean(value: str | None, limit: int, code: str, field_name: str, zh: str) -
     if not text:
         return None
     if len(text) > limit or not storable(text):
-        raise help_invalid(
+        raise field_invalid(
             code, field_name, f"The {field_name} must be at most {limit} characters.", zh
         )
     return text
@@ -141,7 +141,7 @@ def _clean(value: str | None, limit: int, code: str, field_name: str, zh: str) -
 def checked_description(description: str) -> str:
     text = description.strip()
     if not text or len(text) > DESCRIPTION_MAX or not storable(text):
-        raise help_invalid(
+        raise field_invalid(
             "help.description_invalid",
             "description",
             f"Describe what you need help with (1 to {DESCRIPTION_MAX} characters).",
@@ -227,7 +227,7 @@ class HelpRequest:
         text = checked_description(description)
         media = tuple(dict.fromkeys(media_ids))
         if len(media) > MAX_MEDIA:
-            raise help_invalid(
+            raise field_invalid(
                 "help.too_many_media",
                 "media_ids",
                 f"Attach at most {MAX_MEDIA} photos.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.domain.shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.domain.shared.errors import Conflict, NotFound
 
 
 class EntryNotFound(NotFound):
@@ -51,12 +51,3 @@ class RedemptionInvalidTransition(Conflict):
     code = "points.redemption_invalid_transition"
     message_en = "The redemption cannot change this way from its current status."
     message_zh = "兑换记录当前状态不允许此操作。"
-
-
-def points_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
-    return InvalidInput(
-        message_en,
-        message_zh,
-        code=code,
-        fields=[FieldError(field=field, code=code.rsplit(".", 1)[-1], message=message_en)],
-    )

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from app.domain.points.errors import RedemptionInvalidTransition, points_invalid
+from app.domain.points.errors import RedemptionInvalidTransition
+from app.domain.shared.errors import field_invalid
 from app.domain.shared.text import storable
 
 NAME_MAX = 100
@@ -93,7 +94,7 @@ class PointRule:
 
 def check_amounts(amount: int, grade_amounts: Mapping[str, int]) -> None:
     if not 0 <= amount <= MAX_AMOUNT:
-        raise points_invalid(
+        raise field_invalid(
             "points.amount_invalid",
             "amount",
             f"The amount must be 0 to {MAX_AMOUNT} points.",
@@ -101,7 +102,7 @@ def check_amounts(amount: int, grade_amounts: Mapping[str, int]) -> None:
         )
     for grade, value in grade_amounts.items():
         if grade not in GRADES or not 0 <= value <= MAX_AMOUNT:
-            raise points_invalid(
+            raise field_invalid(
                 "points.grade_invalid",
                 "grade_amounts",
                 f"Grades are A, B or C with 0 to {MAX_AMOUNT} points each.",
@@ -203,7 +204,7 @@ class Entry:
 def reason_text(value: str) -> str:
     text = value.strip()
     if not text or len(text) > REASON_MAX or not storable(text):
-        raise points_invalid(
+        raise field_invalid(
             "points.reason_invalid",
             "reason",
             f"Give a reason of 1 to {REASON_MAX} characters.",
@@ -238,21 +239,21 @@ class Item:
     ) -> Item:
         text = name.strip()
         if not text or len(text) > NAME_MAX or not storable(text):
-            raise points_invalid(
+            raise field_invalid(
                 "points.item_name_invalid",
                 "name",
                 f"The name must be 1 to {NAME_MAX} characters.",
                 f"名称应为1至{NAME_MAX}字。",
             )
         if not 0 < price <= MAX_AMOUNT:
-            raise points_invalid(
+            raise field_invalid(
                 "points.price_invalid",
                 "price",
                 f"The price must be 1 to {MAX_AMOUNT} points.",
                 f"兑换积分应为1至{MAX_AMOUNT}。",
             )
         if not 0 <= stock <= 1_000_000:
-            raise points_invalid(
+            raise field_invalid(
                 "points.stock_invalid", "stock", "The stock must be 0 or more.", "库存不能为负。"
             )
         return cls(id, station_id, district_id, text, price, stock)

@@ -23,7 +23,6 @@ from app.domain.points.errors import (
     NotReversible,
     OutOfStock,
     RedemptionNotFound,
-    points_invalid,
 )
 from app.domain.points.model import (
     REDEMPTION_REASON,
@@ -45,7 +44,7 @@ from app.domain.points.ports import (
     PointsUnitOfWork,
 )
 from app.domain.shared.clock import Clock
-from app.domain.shared.errors import NotAllowed, StaleVersion
+from app.domain.shared.errors import NotAllowed, StaleVersion, field_invalid
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import WRITING_STAFF_ROLES, Role, Scope, system_scope
@@ -232,7 +231,7 @@ class PointsService:
             return next(iter(districts))
         if not districts:
             raise NotAllowed()
-        raise points_invalid(
+        raise field_invalid(
             "points.district_required",
             "district_id",
             "Name the district.",
@@ -252,7 +251,7 @@ class PointsService:
                         districts.add(found)
             if district_id is None:
                 if len(districts) != 1:
-                    raise points_invalid(
+                    raise field_invalid(
                         "points.district_required",
                         "district_id",
                         "Name the district.",

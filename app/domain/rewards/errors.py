@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.domain.shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.domain.shared.errors import Conflict, NotFound
 
 
 class RewardNotFound(NotFound):
@@ -39,12 +39,3 @@ class SecondApproverRequired(Conflict):
     code = "reward.second_approver_required"
     message_en = "A reward of this size needs a second, different approver."
     message_zh = "该金额的奖励需由另一名管理员再次审批。"
-
-
-def reward_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
-    return InvalidInput(
-        message_en,
-        message_zh,
-        code=code,
-        fields=[FieldError(field=field, code=code.rsplit(".", 1)[-1], message=message_en)],
-    )

@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from app.domain.rewards.errors import BudgetExceeded, RewardInvalidTransition, reward_invalid
+from app.domain.rewards.errors import (
+    BudgetExceeded,
+    RewardInvalidTransition,
+)
 from app.domain.shared.clock import CHINA_TZ as BEIJING
+from app.domain.shared.errors import field_invalid
 
 MAX_FEN = 100_000  # 1,000 yuan: far above any rule; a typo guard
 
@@ -76,7 +80,7 @@ class RewardRule:
             and 0 <= self.second_approval_above_fen <= MAX_FEN
             and all(0 < v <= self.max_fen for v in self.amounts.values())
         ):
-            raise reward_invalid(
+            raise field_invalid(
                 "reward.rule_invalid",
                 "amounts",
                 "Amounts must be positive and at most the maximum; the budget not negative.",
@@ -150,14 +154,14 @@ class Reward:
     ) -> Reward:
         amount = amount_fen if amount_fen is not None else rule.amount_for(outcome, grade)
         if amount is None:
-            raise reward_invalid(
+            raise field_invalid(
                 "reward.no_rule",
                 "outcome",
                 "The station has no reward amount for this outcome; give the amount.",
                 "本所未设置该结果的奖励金额，请填写金额。",
             )
         if not 0 < amount <= rule.max_fen:
-            raise reward_invalid(
+            raise field_invalid(
                 "reward.amount_invalid",
                 "amount_fen",
                 f"The amount must be 1 to {rule.max_fen} fen.",

@@ -21,7 +21,10 @@ import structlog
 
 from app.domain.notifications.model import Kind, link_to
 from app.domain.notifications.services import NotificationService
-from app.domain.rewards.errors import RewardNotFound, SourceNotFound, reward_invalid
+from app.domain.rewards.errors import (
+    RewardNotFound,
+    SourceNotFound,
+)
 from app.domain.rewards.model import (
     UNPAID,
     Approval,
@@ -41,7 +44,7 @@ from app.domain.rewards.ports import (
     RewardsUnitOfWork,
 )
 from app.domain.shared.clock import Clock
-from app.domain.shared.errors import NotAllowed
+from app.domain.shared.errors import NotAllowed, field_invalid
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import WRITING_STAFF_ROLES, Role, Scope, system_scope
@@ -101,7 +104,7 @@ class RewardService:
     async def propose(self, scope: Scope, new: NewReward) -> Reward:
         """An officer of the source's station proposes a reward for a person."""
         if new.source_type not in SOURCE_TYPES:
-            raise reward_invalid(
+            raise field_invalid(
                 "reward.source_type_invalid",
                 "source_type",
                 "Rewards are for tips or hazards.",
@@ -116,7 +119,7 @@ class RewardService:
             raise NotAllowed()
         payee = new.account_id or source.reporter
         if payee is None:
-            raise reward_invalid(
+            raise field_invalid(
                 "reward.payee_unknown",
                 "account_id",
                 "Name who is rewarded: the report has no named reporter.",

@@ -138,3 +138,14 @@ class PreconditionRequired(DomainError):
     code = "precondition_required"
     message_en = "Send If-Match with the ETag you last read to edit this record."
     message_zh = "修改此记录需要携带最近读取到的 ETag（If-Match）。"
+
+
+def field_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
+    """Bad input in one named field: the problem's ``code`` (``context.reason``) and the
+    field entry's code (``reason``) say the same, with zh/en texts."""
+    return InvalidInput(
+        message_en,
+        message_zh,
+        code=code,
+        fields=[FieldError(field=field, code=code.rsplit(".", 1)[-1], message=message_en)],
+    )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from app.domain.shared.errors import (
     Conflict,
-    FieldError,
     InvalidInput,
     InvalidTransition,
     NotFound,
     RateLimited,
+    field_invalid,
 )
 
 
@@ -40,15 +40,6 @@ class TipRateLimited(RateLimited):
 
 def tip_rate_limited(retry_after: int, limit: int, window_seconds: int) -> TipRateLimited:
     return TipRateLimited(retry_after, limit=limit, window_seconds=window_seconds)
-
-
-def field_invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
-    return InvalidInput(
-        message_en,
-        message_zh,
-        code=code,
-        fields=[FieldError(field=field, code=code.rsplit(".", 1)[-1], message=message_en)],
-    )
 
 
 def appeal_unknown() -> InvalidInput:

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.domain.shared.errors import field_invalid
 from app.domain.shared.text import storable
-from app.domain.tips.errors import field_invalid
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from app.domain.shared.errors import field_invalid
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
 from app.domain.shared.text import storable
-from app.domain.tips.errors import TipInvalidTransition, field_invalid
+from app.domain.tips.errors import TipInvalidTransition
 from app.domain.tips.feedback import (
     DEFAULT_TEMPLATES,
     FeedbackTemplate,

@@ -19,7 +19,7 @@ from app.domain.organisation.ports import JurisdictionLocator
 from app.domain.organisation.services import OrgUnitNotFound
 from app.domain.review.velocity import Submission, SubmissionVelocity
 from app.domain.shared.clock import Clock
-from app.domain.shared.errors import NotAllowed
+from app.domain.shared.errors import NotAllowed, field_invalid
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
@@ -30,7 +30,6 @@ from app.domain.tips.errors import (
     TipNotFound,
     TipRateLimited,
     appeal_unknown,
-    field_invalid,
     outside_service_area,
     reason_required,
     referred_station_unknown,
