@@ -36,7 +36,8 @@ class LocationOut(BaseModel):
     @classmethod
     def of(cls, point: GeoPoint, crs: Crs = Crs.WGS84) -> LocationOut:
         lon, lat = from_wgs84(point, crs)
-        return cls(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
+        # From domain values (floats, a Crs): nothing to validate.
+        return cls.model_construct(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
 
 
 OutputCrs = Annotated[

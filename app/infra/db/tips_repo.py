@@ -82,21 +82,29 @@ _COLUMNS = (
 )
 
 
+# Stored codes to enum members by dictionary (a page maps hundreds of them; calling the
+# enum class for each costs several times more).
+_CATEGORY: dict[str, Category] = {c.value: c for c in Category}
+_URGENCY: dict[str, Urgency] = {u.value: u for u in Urgency}
+_STATUS: dict[str, TipStatus] = {s.value: s for s in TipStatus}
+_OUTCOME: dict[str, Outcome] = {o.value: o for o in Outcome}
+
+
 def _tip(row: Any) -> Tip:
     return Tip(
         id=row.id,
-        category=Category(row.category),
+        category=_CATEGORY[row.category],
         description=row.description,
         location=GeoPoint(row.lon, row.lat),
-        urgency=Urgency(row.urgency),
+        urgency=_URGENCY[row.urgency],
         anonymous=row.anonymous,
         routing=Routing(row.district_id, row.station_id, row.community_id, row.grid_id),
         submitted_at=row.submitted_at,
         media_ids=tuple(row.media_ids or ()),
-        status=TipStatus(row.status),
+        status=_STATUS[row.status],
         assignee_id=row.assignee_id,
         due_at=row.due_at,
-        outcome=Outcome(row.outcome) if row.outcome else None,
+        outcome=_OUTCOME[row.outcome] if row.outcome else None,
         duplicate_of=row.duplicate_of,
         referred_to=row.referred_to,
         disputes=row.disputes,
