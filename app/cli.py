@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
-from app.domain.shared.imports import ImportReport
+from app.domain.shared.imports import ImportReport, Progress
 from app.settings import Settings, load_settings
 
 cli = typer.Typer(help="Shouwang (守望) service commands.", no_args_is_help=True)
@@ -85,8 +87,10 @@ def create_officer(
     console.print(f"Created officer [bold]{username}[/bold] ({role} of {unit}): {account_id}")
 
 
-def _run_import(title: str, job: object) -> ImportReport:
-    with Progress(
+def _run_import(
+    title: str, job: Callable[[Progress], Coroutine[Any, Any, ImportReport]]
+) -> ImportReport:
+    with ProgressBar(
         TextColumn(title),
         BarColumn(),
         MofNCompleteColumn(),
@@ -98,8 +102,7 @@ def _run_import(title: str, job: object) -> ImportReport:
         def tick(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        report: ImportReport = asyncio.run(job(tick))  # type: ignore[operator]
-    return report
+        return asyncio.run(job(tick))
 
 
 def _print_report(report: ImportReport) -> None:

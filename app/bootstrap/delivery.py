@@ -122,7 +122,7 @@ async def _poke_on(stop: asyncio.Event, wake: PgOutboxWakeup) -> None:
     wake.poke()
 
 
-async def _with_delivery(settings: Settings) -> tuple[Platform, DeliveryService]:
+def _with_delivery(settings: Settings) -> tuple[Platform, DeliveryService]:
     platform = build_platform(settings)
     services = Services()
     wire_platform(services, platform)
@@ -131,7 +131,7 @@ async def _with_delivery(settings: Settings) -> tuple[Platform, DeliveryService]
 
 
 async def list_dead_events(settings: Settings, limit: int = 100) -> list[DeadEvent]:
-    platform, delivery = await _with_delivery(settings)
+    platform, delivery = _with_delivery(settings)
     try:
         return await delivery.list_dead(system_scope(), limit=limit)
     finally:
@@ -139,7 +139,7 @@ async def list_dead_events(settings: Settings, limit: int = 100) -> list[DeadEve
 
 
 async def requeue_dead_events(settings: Settings, seqs: list[int] | None) -> int:
-    platform, delivery = await _with_delivery(settings)
+    platform, delivery = _with_delivery(settings)
     try:
         return await delivery.requeue_dead(system_scope(), seqs)
     finally:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.container import Services
@@ -20,7 +19,6 @@ from app.bootstrap.worker import TASKS
 from app.domain.delivery.model import OutboxEvent
 from app.domain.notifications.services import NotificationService
 from app.domain.rewards.ports import (
-    Payee,
     PaymentGateway,
     PaymentNotifications,
     RewardsUnitOfWork,
@@ -31,8 +29,8 @@ from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotFound
 from app.domain.shared.scope import Scope
 from app.domain.tips.services import TipService
+from app.infra.db.payees import WeChatPayees
 from app.infra.db.rewards_repo import SqlRewardsUnitOfWork
-from app.infra.db.tables.identity import wechat_identities
 from app.infra.payments.dev import DevPaymentGateway, DisabledPaymentGateway
 from app.infra.payments.wechatpay import WeChatPayGateway
 from app.infra.payments.wechatpay_notify import WeChatPayNotifications
@@ -75,21 +73,6 @@ def payment_notifications(settings: Settings) -> PaymentNotifications | None:
         platform_cert_pem=settings.wechatpay_platform_cert_path.read_bytes(),
         apiv3_key=apiv3_key,
     )
-
-
-class WeChatPayees:
-    """The payee's openid under the merchant's appid (the mini-program's by default)."""
-
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], appid: str) -> None:
-        self.session_factory = session_factory
-        self.appid = appid
-
-    async def payee(self, account_id: uuid.UUID) -> Payee:
-        w = wechat_identities
-        query = sa.select(w.c.openid).where(w.c.account_id == account_id, w.c.appid == self.appid)
-        async with self.session_factory() as session:
-            openid = (await session.execute(query.limit(1))).scalar_one_or_none()
-        return Payee(account_id, openid)
 
 
 class RecordSources:

@@ -499,3 +499,22 @@ async def test_overdue_hazards_escalate_to_the_station_then_the_district(
     assert to_district["title"] == "有隐患整改已超期"
     [row] = [s for s in await stats(c, officer) if s["unit_id"] == str(tree.grid_id)]
     assert row["escalated_to_district"] == 1
+
+
+async def test_another_districts_department_is_not_found(
+    c: httpx.AsyncClient, hazard_app: Any, tree: OrgTree
+) -> None:
+    admin = await officer_token(c, hazard_app, unit_code=tree.district_code, role="district_admin")
+    fire = await department(c, admin, tree, "武进区消防救援大队", "fire")
+    elsewhere = await make_org_tree(hazard_app)
+    foreign = await officer_token(
+        c, hazard_app, unit_code=elsewhere.district_code, role="district_admin"
+    )
+    _, member = await department_token(c, hazard_app, admin, fire)
+    r = await c.post(
+        f"/api/v1/hazard-departments/{fire}/members",
+        json={"account_id": member},
+        headers=auth(foreign),
+    )
+    assert r.status_code == 404, r.text
+    assert r.json()["code"] == "hazard.department_not_found"

@@ -210,3 +210,22 @@ async def test_the_worker_loop_delivers_and_stops_on_sigterm(
     assert report.delivered >= 1
     assert signal.SIGTERM not in loop._signal_handlers  # type: ignore[attr-defined]
     assert (await rows(session_factory, record))[0].status == "delivered"
+
+
+async def test_operator_commands_list_and_requeue_dead_events(
+    session_factory: Sessions, settings: Settings
+) -> None:
+    from app.bootstrap.delivery import list_dead_events, requeue_dead_events
+
+    kind, record = f"test.{uuid.uuid4().hex}", uuid.uuid4()
+    svc, clock = setup(session_factory, Recorder(fail_for={record}), kind)
+    await emit(session_factory, kind, record)
+    for _ in range(3):
+        await svc.drain()
+        clock.advance(seconds=60)
+    (row,) = await rows(session_factory, record)
+    assert row.status == "dead"
+    assert row.seq in {d.seq for d in await list_dead_events(settings, limit=1000)}
+    assert await requeue_dead_events(settings, [row.seq]) == 1
+    (row,) = await rows(session_factory, record)
+    assert row.status == "pending"

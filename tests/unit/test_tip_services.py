@@ -273,6 +273,22 @@ async def test_writes_need_a_writing_role_at_the_station(world: Any) -> None:
     assert view.as_staff
 
 
+async def test_bulk_assign_takes_one_to_a_hundred_ids_and_changes_nothing_otherwise(
+    world: Any,
+) -> None:
+    service, store, clock = world
+    tip = (await service.submit(resident(), new())).tip
+    admin = staff(Role.STATION_ADMIN)
+    due = clock.now() + timedelta(days=1)
+    for ids in ([], [tip.id] * 101):
+        with pytest.raises(InvalidInput) as caught:
+            await service.bulk_assign(admin, ids, OFFICER, due)
+        assert caught.value.code == "tip.bulk_size_invalid"
+    assert store.tips[tip.id].status == TipStatus.SUBMITTED
+    done = await service.bulk_assign(admin, [tip.id] * 100, OFFICER, due)
+    assert [v.tip.status for v in done] == [TipStatus.TRIAGED]
+
+
 async def test_reveal_rules_and_dispute_by_reporter_only(world: Any) -> None:
     service, store, clock = world
     me = resident()

@@ -19,9 +19,8 @@ from app.api.graphql.relay import first_of, keyset_connection, node_uuid, resolv
 from app.api.pagination import after_id
 from app.domain.hazards.errors import HazardNotFound
 from app.domain.hazards.model import HazardStatus, Outcome, TopCategory
-from app.domain.hazards.ports import HazardFilter, StatsLevel
+from app.domain.hazards.ports import StatsLevel
 from app.domain.hazards.services import Audience, HazardService, HazardView, NewHazard
-from app.domain.shared.clock import local_date
 from app.domain.shared.errors import DomainError
 from app.domain.shared.geo import from_wgs84, to_wgs84
 
@@ -220,11 +219,7 @@ class HazardsQuery:
         scope = await info.context.scope()
         service = info.context.services.get(HazardService)
         f = filter or HazardFilterInput()
-        where = HazardFilter(
-            status=f.status,
-            category=f.category,
-            overdue_on=local_date(service.clock.now()) if f.overdue else None,
-        )
+        where = service.queue_filter(f.status, f.category, overdue=f.overdue)
         views, more = await service.queue(
             scope, where, limit=first_of(first), after=after_id(after)
         )

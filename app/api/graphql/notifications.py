@@ -12,12 +12,12 @@ from strawberry import relay
 
 from app.api.graphql.context import Info
 from app.api.graphql.errors import MutationProblem, problem_of
-from app.api.graphql.relay import first_of, keyset_connection, node_uuid
+from app.api.graphql.relay import first_of, keyset_connection, node_uuid, resolve_scoped
 from app.api.pagination import after_id
 from app.domain.notifications.model import Notification, NotificationNotFound
 from app.domain.notifications.services import NotificationService
-from app.domain.shared.errors import DomainError, NotFound
-from app.domain.shared.ids import parse_id
+from app.domain.shared.errors import DomainError
+from app.domain.shared.scope import Scope
 
 
 @strawberry.type(name="Notification")
@@ -52,20 +52,16 @@ class NotificationNode(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[NotificationNode | None]:
         """Only the caller's own notifications resolve; anyone else's is null."""
-        scope = await info.context.scope()
         service = info.context.services.get(NotificationService)
-        out: list[NotificationNode | None] = []
-        for raw in node_ids:
-            parsed = parse_id(raw)
-            try:
-                if parsed is None:
-                    raise NotificationNotFound()
-                out.append(cls.of(await service.get(scope, parsed), info.context.lang))
-            except NotFound:
-                if required:
-                    raise
-                out.append(None)
-        return out
+
+        async def fetch(scope: Scope, keys: list[UUID]) -> dict[UUID, Notification]:
+            return await service.get_many(scope, keys)
+
+        lang = info.context.lang
+        loader = info.context.scoped_loader("notifications.by_id", fetch)
+        return await resolve_scoped(
+            node_ids, loader, lambda n: cls.of(n, lang), NotificationNotFound, required
+        )
 
 
 @strawberry.type

@@ -131,7 +131,7 @@ class RewardsQuery:
             month_start=b.month_start,
             budget_fen=b.budget_fen,
             committed_fen=b.committed_fen,
-            remaining_fen=max(0, b.budget_fen - b.committed_fen),
+            remaining_fen=b.remaining_fen,
             pending_approvals=b.pending_count,
         )
 

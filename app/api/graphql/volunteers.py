@@ -19,9 +19,9 @@ from app.api.graphql.volunteer_types import BackgroundCheckType, Badge, Voluntee
 from app.api.pagination import after_id, due_after, due_cursor
 from app.api.volunteer_forms import person_form, profile_changes, station_or_default
 from app.domain.identity.services import AccountService
+from app.domain.shared.clock import local_date
 from app.domain.shared.errors import DomainError, FieldError
 from app.domain.shared.errors import InvalidInput as InvalidInputError
-from app.domain.shared.personal_data import parse_cn_mobile, parse_resident_id
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.badge import BadgeService
 from app.domain.volunteers.errors import BadgeNotFound, TeamNotFound, VolunteerNotFound
@@ -31,7 +31,7 @@ from app.domain.volunteers.model import CheckResult
 from app.domain.volunteers.ports import VolunteerFilter
 from app.domain.volunteers.recruitment import ConsentInput, PersonForm
 from app.domain.volunteers.services import CheckInput, VolunteerService
-from app.domain.volunteers.views import VolunteerView, local_date
+from app.domain.volunteers.views import VolunteerView
 
 
 @strawberry.input
@@ -48,14 +48,15 @@ class VolunteerFilterInput:
 def _filter(f: VolunteerFilterInput | None, today: date) -> VolunteerFilter:
     if f is None:
         return VolunteerFilter()
-    return VolunteerFilter(
+    return VolunteerFilter.typed(
+        today=today,
+        q=f.q,
+        phone=f.phone,
+        resident_id=f.resident_id,
         status=f.status,
-        team_id=node_uuid(f.team_id, "Team", TeamNotFound) if f.team_id else None,
+        team_id=optional_node_uuid(f.team_id, "Team", TeamNotFound),
         station_id=_unit(f.station_id, "stationId"),
         source_category=f.source_category,
-        name_prefix=f.q.strip() if f.q and f.q.strip() else None,
-        phone=parse_cn_mobile(f.phone) if f.phone else None,
-        resident_id=parse_resident_id(f.resident_id, today=today).value if f.resident_id else None,
     )
 
 

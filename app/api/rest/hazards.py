@@ -51,7 +51,7 @@ from app.api.rest.hazard_schemas import (
 from app.api.rest.idempotency import run_idempotent
 from app.domain.hazards.errors import DepartmentNotFound, HazardNotFound
 from app.domain.hazards.model import HazardStatus, TopCategory
-from app.domain.hazards.ports import HazardFilter, StatsLevel
+from app.domain.hazards.ports import StatsLevel
 from app.domain.hazards.services import (
     HazardService,
     HazardSetupService,
@@ -59,7 +59,6 @@ from app.domain.hazards.services import (
     NewCategory,
     NewHazard,
 )
-from app.domain.shared.clock import local_date
 from app.domain.shared.geo import Crs, to_wgs84
 from app.domain.shared.scope import Scope
 
@@ -202,11 +201,7 @@ async def list_hazards(
     cursor: PageCursor = None,
 ) -> Any:
     service = _service(request)
-    where = HazardFilter(
-        status=status,
-        category=category,
-        overdue_on=local_date(service.clock.now()) if overdue else None,
-    )
+    where = service.queue_filter(status, category, overdue=overdue)
     views, more = await service.queue(scope, where, limit=limit, after=after_id(cursor))
     return Page[HazardOut].keyset([HazardOut.of(v, crs) for v in views], more=more)
 

@@ -16,9 +16,10 @@ from app.api.rest.officers import RoleOut
 from app.api.rest.volunteer_schemas import TeamOut, TrainingOut, VolunteerOut
 from app.domain.identity.model import AccountView
 from app.domain.identity.services import AccountService
+from app.domain.shared.clock import local_date
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.services import VolunteerService
-from app.domain.volunteers.views import MyProfile, local_date
+from app.domain.volunteers.views import MyProfile
 
 router = APIRouter(tags=["me"])
 

@@ -8,6 +8,7 @@ may see the record it is attached to.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import datetime
 from typing import Annotated, Any
@@ -156,7 +157,7 @@ async def upload_media(request: Request, scope: Annotated[Scope, Depends(current
         request,
         principal=str(scope.account_id),
         operation="uploadMedia",
-        payload={"sha256": hashlib.sha256(data).hexdigest()},
+        payload={"sha256": await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())},
         handler=create,
     )
 

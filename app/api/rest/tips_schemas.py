@@ -14,7 +14,7 @@ from app.domain.media.services import MediaView
 from app.domain.shared.geo import Crs
 from app.domain.tips.feedback import FeedbackTemplate
 from app.domain.tips.model import Category, Outcome, TipEvent, Urgency
-from app.domain.tips.services import RevealedInformant, TipView
+from app.domain.tips.services import BULK_ASSIGN_MAX, RevealedInformant, TipView
 from app.domain.tips.views import TimeAgo, visible_detail
 
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -63,7 +63,7 @@ class AssignIn(BaseModel):
 
 
 class BulkAssignIn(AssignIn):
-    tip_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    tip_ids: list[uuid.UUID] = Field(min_length=1, max_length=BULK_ASSIGN_MAX)
 
 
 class OutcomeIn(BaseModel):

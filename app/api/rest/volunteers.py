@@ -40,8 +40,8 @@ from app.api.rest.volunteer_schemas import (
     labels,
 )
 from app.api.volunteer_forms import person_form, profile_changes, station_or_default
+from app.domain.shared.clock import local_date
 from app.domain.shared.errors import FieldError, InvalidInput
-from app.domain.shared.personal_data import parse_cn_mobile, parse_resident_id
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.errors import VolunteerNotFound
 from app.domain.volunteers.glossary import SourceCategory
@@ -49,7 +49,7 @@ from app.domain.volunteers.lifecycle import VolunteerStatus
 from app.domain.volunteers.ports import VolunteerFilter
 from app.domain.volunteers.recruitment import PersonForm
 from app.domain.volunteers.services import CheckInput, VolunteerService
-from app.domain.volunteers.views import VolunteerView, local_date
+from app.domain.volunteers.views import VolunteerView
 
 router = APIRouter(tags=["volunteers"])
 
@@ -172,17 +172,15 @@ async def list_volunteers(
     cursor: PageCursor = None,
 ) -> Any:
     service = _service(request)
-    flt = VolunteerFilter(
+    flt = VolunteerFilter.typed(
+        today=local_date(service.clock.now()),
+        q=q,
+        phone=phone,
+        resident_id=resident_id,
         status=status,
         team_id=team_id,
         station_id=station_id,
         source_category=source_category,
-        name_prefix=q.strip() if q and q.strip() else None,
-        # Exact matches go through the blind index, which needs the normalised value.
-        phone=parse_cn_mobile(phone) if phone else None,
-        resident_id=parse_resident_id(resident_id, today=local_date(service.clock.now())).value
-        if resident_id
-        else None,
     )
     page = await service.search(scope, flt, limit=limit, after=after_id(cursor))
     return Page[VolunteerOut].keyset(

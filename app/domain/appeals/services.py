@@ -186,11 +186,7 @@ class AppealService:
 
     @staticmethod
     def _writes_at(scope: Scope, appeal: Appeal) -> bool:
-        if scope.unrestricted:
-            return True
-        if appeal.station_id is not None:
-            return appeal.station_id in scope.stations_as(*WRITING_STAFF_ROLES)
-        return appeal.district_id in scope.districts_as(*WRITING_STAFF_ROLES)
+        return scope.writes_at(appeal.station_id, appeal.district_id)
 
 
 class AppealMediaVisibility(MediaVisibility):

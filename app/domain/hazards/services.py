@@ -48,6 +48,7 @@ from app.domain.hazards.model import (
     DuplicateRule,
     Hazard,
     HazardEvent,
+    HazardStatus,
     Outcome,
     Routing,
     TopCategory,
@@ -71,7 +72,7 @@ from app.domain.shared.errors import NotAllowed, field_invalid
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
-from app.domain.shared.scope import WRITING_STAFF_ROLES, Role, Scope
+from app.domain.shared.scope import Role, Scope
 
 UowFactory = Callable[[Scope], HazardUnitOfWork]
 HAZARD_RECORD = "hazard"  # the record type media objects are attached to
@@ -150,12 +151,7 @@ def is_staff_of(scope: Scope, hazard: Hazard) -> bool:
 
 
 def writes_at(scope: Scope, hazard: Hazard) -> bool:
-    if scope.unrestricted:
-        return True
-    r = hazard.routing
-    if r.station_id is not None:
-        return r.station_id in scope.stations_as(*WRITING_STAFF_ROLES)
-    return r.district_id in scope.districts_as(*WRITING_STAFF_ROLES)
+    return scope.writes_at(hazard.routing.station_id, hazard.routing.district_id)
 
 
 def is_assignee(scope: Scope, hazard: Hazard, departments: frozenset[uuid.UUID]) -> bool:
@@ -359,6 +355,17 @@ class HazardService:
                 if hazard is not None and hazard.is_reporter(scope.account_id):
                     found[hazard.id] = HazardView(hazard, Audience.REPORTER)
         return found
+
+    def queue_filter(
+        self,
+        status: HazardStatus | None = None,
+        category: TopCategory | None = None,
+        *,
+        overdue: bool = False,
+    ) -> HazardFilter:
+        """The queue's filter; ``overdue``: past their deadline today (Beijing)."""
+        today = local_date(self.clock.now()) if overdue else None
+        return HazardFilter(status=status, category=category, overdue_on=today)
 
     async def queue(
         self, scope: Scope, where: HazardFilter, *, limit: int, after: uuid.UUID | None
@@ -699,8 +706,10 @@ class HazardSetupService:
     ) -> bool:
         async with self.uow_factory(scope) as uow:
             department = await uow.departments.get(department_id)
-            if department is None:
-                raise DepartmentNotFound()
+            if department is None or not (
+                scope.unrestricted or department.district_id in scope.district_ids
+            ):
+                raise DepartmentNotFound()  # another district's: not found, like any record
             self._admin_of(scope, department.district_id)
             if not await uow.departments.account_exists(account_id):
                 raise field_invalid(

@@ -53,7 +53,7 @@ from app.domain.shared.errors import NotAllowed
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
-from app.domain.shared.scope import WRITING_STAFF_ROLES, Scope
+from app.domain.shared.scope import Scope
 
 UowFactory = Callable[[Scope], HelpUnitOfWork]
 HELP_RECORD = "help_request"  # the record type media objects are attached to
@@ -148,12 +148,7 @@ def is_staff_of(scope: Scope, request: HelpRequest) -> bool:
 
 
 def writes_at(scope: Scope, request: HelpRequest) -> bool:
-    if scope.unrestricted:
-        return True
-    r = request.routing
-    if r.station_id is not None:
-        return r.station_id in scope.stations_as(*WRITING_STAFF_ROLES)
-    return r.district_id in scope.districts_as(*WRITING_STAFF_ROLES)
+    return scope.writes_at(request.routing.station_id, request.routing.district_id)
 
 
 def audience_of(scope: Scope, request: HelpRequest) -> Audience:

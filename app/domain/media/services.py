@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
@@ -274,7 +275,7 @@ class MediaService:
             kind=sniffed.kind,
             content_type=processed.content_type,
             size=len(processed.data),
-            sha256=hashlib.sha256(processed.data).hexdigest(),
+            sha256=await _sha256(processed.data),
             key=key,
             thumbnail_key=thumb_key,
             width=processed.width,
@@ -338,3 +339,8 @@ class _Stored:
             thumbnail_key=self.thumbnail_key,
             phash=self.phash,
         )
+
+
+async def _sha256(data: bytes) -> str:
+    """Hex SHA-256 of up to tens of MB, off the event loop (hashlib frees the GIL)."""
+    return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())

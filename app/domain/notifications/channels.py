@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Protocol
 
-from app.domain.shared.errors import InvalidInput, NotFound, Unauthenticated
-from app.domain.shared.scope import SYSTEM_ACCOUNT_ID, Scope
+from app.domain.notifications.model import own_account
+from app.domain.shared.errors import InvalidInput, NotFound
+from app.domain.shared.scope import Scope
 
 # wx.requestSubscribeMessage accepts at most three template ids per call.
 MAX_TEMPLATES_PER_REPORT = 3
@@ -88,7 +89,7 @@ class ChannelSubscriptionService:
         self, scope: Scope, template_ids: Sequence[str], results: Mapping[str, str]
     ) -> dict[str, int]:
         """Counts the mini-program's report; returns the remaining grants per template."""
-        account = _own_account(scope)
+        account = own_account(scope)
         if not template_ids or len(template_ids) > MAX_TEMPLATES_PER_REPORT:
             raise _invalid(
                 "Report one to three template ids.",
@@ -128,7 +129,7 @@ class ChannelSubscriptionService:
         return counts
 
     async def register_device(self, scope: Scope, platform: str, registration_id: str) -> None:
-        account = _own_account(scope)
+        account = own_account(scope)
         try:
             kind = PushPlatform(platform)
         except ValueError:
@@ -145,18 +146,12 @@ class ChannelSubscriptionService:
             await uow.commit()
 
     async def unregister_device(self, scope: Scope, registration_id: str) -> None:
-        account = _own_account(scope)
+        account = own_account(scope)
         async with self.uow_factory(scope) as uow:
             if not await uow.channels.remove_device(account, registration_id):
                 raise DeviceNotFound()
             uow.audit("device.unregistered", "account", account)
             await uow.commit()
-
-
-def _own_account(scope: Scope) -> uuid.UUID:
-    if scope.unrestricted or scope.account_id == SYSTEM_ACCOUNT_ID:
-        raise Unauthenticated()
-    return scope.account_id
 
 
 class ChannelUnavailable(RuntimeError):

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from app.domain.shared.errors import InvalidInput, NotFound
+from app.domain.shared.errors import InvalidInput, NotFound, Unauthenticated
+from app.domain.shared.scope import SYSTEM_ACCOUNT_ID, Scope
 
 
 class Kind(StrEnum):
@@ -136,3 +137,11 @@ class Notification:
 class NotificationPage:
     items: list[Notification]
     more: bool
+
+
+def own_account(scope: Scope) -> uuid.UUID:
+    """The signed-in account an inbox, device or sync feed belongs to; the operator
+    (unrestricted or system scope) has none."""
+    if scope.unrestricted or scope.account_id == SYSTEM_ACCOUNT_ID:
+        raise Unauthenticated()
+    return scope.account_id

@@ -10,6 +10,7 @@ from app.domain.notifications.model import (
     Notification,
     NotificationNotFound,
     NotificationPage,
+    own_account,
 )
 from app.domain.notifications.ports import (
     ChannelResult,
@@ -17,9 +18,8 @@ from app.domain.notifications.ports import (
     NotificationsUnitOfWork,
 )
 from app.domain.shared.clock import Clock
-from app.domain.shared.errors import Unauthenticated
 from app.domain.shared.ids import new_id
-from app.domain.shared.scope import SYSTEM_ACCOUNT_ID, Scope, system_scope
+from app.domain.shared.scope import Scope, system_scope
 
 UowFactory = Callable[[Scope], NotificationsUnitOfWork]
 
@@ -59,18 +59,18 @@ class NotificationService:
     async def list(
         self, scope: Scope, *, limit: int = 50, after: uuid.UUID | None = None
     ) -> NotificationPage:
-        account = _own_account(scope)
+        account = own_account(scope)
         async with self.uow_factory(scope) as uow:
             rows = await uow.notifications.list_for(account, limit + 1, after)
         return NotificationPage(rows[:limit], more=len(rows) > limit)
 
     async def unread_count(self, scope: Scope) -> int:
-        account = _own_account(scope)
+        account = own_account(scope)
         async with self.uow_factory(scope) as uow:
             return await uow.notifications.unread_count(account)
 
     async def get(self, scope: Scope, notification_id: uuid.UUID) -> Notification:
-        account = _own_account(scope)
+        account = own_account(scope)
         async with self.uow_factory(scope) as uow:
             n = await uow.notifications.get(account, notification_id)
         if n is None:
@@ -81,7 +81,7 @@ class NotificationService:
         self, scope: Scope, notification_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, Notification]:
         """The caller's own notifications among these ids (for sync)."""
-        account = _own_account(scope)
+        account = own_account(scope)
         if not notification_ids:
             return {}
         async with self.uow_factory(scope) as uow:
@@ -89,7 +89,7 @@ class NotificationService:
         return {n.id: n for n in found}
 
     async def mark_read(self, scope: Scope, notification_id: uuid.UUID) -> Notification:
-        account = _own_account(scope)
+        account = own_account(scope)
         async with self.uow_factory(scope) as uow:
             n = await uow.notifications.get(account, notification_id)
             if n is None:
@@ -101,17 +101,10 @@ class NotificationService:
             return n
 
     async def mark_all_read(self, scope: Scope) -> int:
-        account = _own_account(scope)
+        account = own_account(scope)
         async with self.uow_factory(scope) as uow:
             count = await uow.notifications.mark_all_read(account, self.clock.now())
             if count:
                 uow.audit("notification.read_all", "notification", None, {"count": count})
                 await uow.commit()
             return count
-
-
-def _own_account(scope: Scope) -> uuid.UUID:
-    """An inbox belongs to a signed-in account; the operator has none."""
-    if scope.unrestricted or scope.account_id == SYSTEM_ACCOUNT_ID:
-        raise Unauthenticated()
-    return scope.account_id

@@ -33,7 +33,7 @@ from app.domain.shared.events import DomainEvent
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
 from app.domain.shared.imports import ImportReport, Progress, no_progress
-from app.domain.shared.scope import WRITING_STAFF_ROLES, Scope
+from app.domain.shared.scope import Scope
 
 UowFactory = Callable[[Scope], OrganisationUnitOfWork]
 
@@ -365,7 +365,7 @@ class WatchPointService:
 
 
 def _writes_at(scope: Scope, station_id: uuid.UUID) -> bool:
-    return scope.unrestricted or station_id in scope.stations_as(*WRITING_STAFF_ROLES)
+    return scope.writes_at(station_id, None)
 
 
 def _generated_code(placement: Placement) -> str:

@@ -421,8 +421,4 @@ class PointsService:
 
 
 def _writes_at(scope: Scope, station_id: uuid.UUID | None, district_id: uuid.UUID | None) -> bool:
-    if scope.unrestricted:
-        return True
-    if station_id is not None:
-        return station_id in scope.stations_as(*WRITING_STAFF_ROLES)
-    return district_id is not None and district_id in scope.districts_as(*WRITING_STAFF_ROLES)
+    return scope.writes_at(station_id, district_id)

@@ -20,7 +20,7 @@ from app.domain.review.ports import FlagSlice, ReviewUnitOfWork
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotAllowed
 from app.domain.shared.events import DomainEvent
-from app.domain.shared.scope import WRITING_STAFF_ROLES, Scope
+from app.domain.shared.scope import Scope
 
 UowFactory = Callable[[Scope], ReviewUnitOfWork]
 
@@ -40,11 +40,7 @@ def flag_event(name: str, flag: ReviewFlag, at: datetime, **extra: Any) -> Domai
 
 
 def _writes_at(scope: Scope, flag: ReviewFlag) -> bool:
-    if scope.unrestricted:
-        return True
-    if flag.station_id is not None:
-        return flag.station_id in scope.stations_as(*WRITING_STAFF_ROLES)
-    return flag.district_id in scope.districts_as(*WRITING_STAFF_ROLES)
+    return scope.writes_at(flag.station_id, flag.district_id)
 
 
 class ReviewService:

@@ -33,9 +33,3 @@ class BudgetExceeded(Conflict):
     code = "reward.budget_exceeded"
     message_en = "The station's reward budget for this month does not cover this reward."
     message_zh = "本所本月奖励预算不足。"
-
-
-class SecondApproverRequired(Conflict):
-    code = "reward.second_approver_required"
-    message_en = "A reward of this size needs a second, different approver."
-    message_zh = "该金额的奖励需由另一名管理员再次审批。"

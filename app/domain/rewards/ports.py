@@ -119,6 +119,10 @@ class RewardRepository(Protocol):
         unknown."""
         ...
 
+    async def proposed_count(self, station_id: uuid.UUID) -> int:
+        """How many of the station's rewards await approval (within the caller's scope)."""
+        ...
+
     async def page(
         self,
         *,

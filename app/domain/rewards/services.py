@@ -76,6 +76,10 @@ class Budget:
     pending_count: int
     rule: RewardRule
 
+    @property
+    def remaining_fen(self) -> int:
+        return max(0, self.budget_fen - self.committed_fen)
+
 
 def reward_id_of_batch(out_batch_no: str) -> uuid.UUID | None:
     """The reward whose ``out_batch_no`` this is (the inverse of ``payout_numbers``), or
@@ -243,18 +247,13 @@ class RewardService:
         async with self.uow_factory(scope) as uow:
             rule = await uow.rewards.rule(station_id)
             committed = await uow.rewards.committed_fen(station_id, start, end)
-            pending = await uow.rewards.page(
-                account_id=None,
-                statuses=frozenset({RewardStatus.PROPOSED}),
-                limit=200,
-                after=None,
-            )
+            pending = await uow.rewards.proposed_count(station_id)
         return Budget(
             station_id=station_id,
             month_start=start.date().isoformat(),
             budget_fen=rule.monthly_budget_fen,
             committed_fen=committed,
-            pending_count=sum(1 for r in pending.items if r.station_id == station_id),
+            pending_count=pending,
             rule=rule,
         )
 

@@ -35,6 +35,4 @@ class FixedClock:
         self._at = at
 
     def advance(self, **kwargs: float) -> None:
-        from datetime import timedelta
-
         self._at = self._at + timedelta(**kwargs)

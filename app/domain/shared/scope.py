@@ -26,7 +26,6 @@ class Role(StrEnum):
 STAFF_ROLES = frozenset({Role.OFFICER, Role.STATION_ADMIN, Role.DISTRICT_ADMIN, Role.AUDITOR})
 # Roles allowed to change data of the units they are bound to.
 WRITING_STAFF_ROLES = frozenset({Role.OFFICER, Role.STATION_ADMIN, Role.DISTRICT_ADMIN})
-OFFICER_ROLE_NAMES = ("officer", "station_admin", "district_admin", "auditor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +108,16 @@ class Scope:
         if station_id is not None:
             return station_id in self.station_ids
         return district_id is not None and district_id in self.district_ids
+
+    def writes_at(self, station_id: uuid.UUID | None, district_id: uuid.UUID | None) -> bool:
+        """Whether a writing staff role (officer, station or district admin) covers a record
+        routed to ``station_id`` (or, without one, to the district queue of
+        ``district_id``). An auditor's reach is no writer's reach."""
+        if self.unrestricted:
+            return True
+        if station_id is not None:
+            return station_id in self.stations_as(*WRITING_STAFF_ROLES)
+        return district_id is not None and district_id in self.districts_as(*WRITING_STAFF_ROLES)
 
 
 SYSTEM_ACCOUNT_ID = uuid.UUID("00000000-0000-7000-8000-000000000000")

@@ -8,12 +8,11 @@ import uuid
 from dataclasses import dataclass
 
 from app.domain.hazards.services import HazardService, HazardView
-from app.domain.notifications.model import Notification
+from app.domain.notifications.model import Notification, own_account
 from app.domain.notifications.services import NotificationService
 from app.domain.points.model import Entry
 from app.domain.rewards.model import Reward
-from app.domain.shared.errors import Unauthenticated
-from app.domain.shared.scope import SYSTEM_ACCOUNT_ID, Scope
+from app.domain.shared.scope import Scope
 from app.domain.sync.model import Change, Op, RecordType, decode_token, encode_token
 from app.domain.sync.ports import ChangeFeed, OwnRecords
 from app.domain.tips.services import TipService, TipView
@@ -63,8 +62,7 @@ class SyncService:
     async def changes(
         self, scope: Scope, since: str | None, limit: int = DEFAULT_LIMIT
     ) -> SyncPage:
-        if scope.unrestricted or scope.account_id == SYSTEM_ACCOUNT_ID:
-            raise Unauthenticated()  # a feed belongs to a signed-in account
+        own_account(scope)  # a feed belongs to a signed-in account
         start = decode_token(since)
         limit = max(1, min(limit, MAX_LIMIT))
         page = await self.feed.read(scope, start, limit)

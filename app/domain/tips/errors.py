@@ -69,6 +69,15 @@ def unknown_officer() -> InvalidInput:
     )
 
 
+def bulk_size_invalid(most: int) -> InvalidInput:
+    return field_invalid(
+        "tip.bulk_size_invalid",
+        "ids",
+        f"Assign between 1 and {most} tips at once.",
+        f"每次可批量分派1至{most}条线索。",
+    )
+
+
 def reason_required() -> InvalidInput:
     return field_invalid(
         "tip.reason_required",

@@ -23,13 +23,14 @@ from app.domain.shared.errors import NotAllowed, field_invalid
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
-from app.domain.shared.scope import WRITING_STAFF_ROLES, Role, Scope
+from app.domain.shared.scope import Role, Scope
 from app.domain.shared.text import storable
 from app.domain.tips.errors import (
     TipIdTaken,
     TipNotFound,
     TipRateLimited,
     appeal_unknown,
+    bulk_size_invalid,
     outside_service_area,
     reason_required,
     referred_station_unknown,
@@ -63,6 +64,7 @@ from app.domain.tips.views import TimeAgo, coarsen, map_features, sees_coarse, t
 
 UowFactory = Callable[[Scope], TipsUnitOfWork]
 RATE_WINDOW = timedelta(hours=1)
+BULK_ASSIGN_MAX = 100  # tips one bulk assignment may name (both doors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +137,7 @@ def is_staff_of(scope: Scope, tip: Tip) -> bool:
 
 
 def writes_at(scope: Scope, tip: Tip) -> bool:
-    if scope.unrestricted:
-        return True
-    r = tip.routing
-    if r.station_id is not None:
-        return r.station_id in scope.stations_as(*WRITING_STAFF_ROLES)
-    return r.district_id in scope.districts_as(*WRITING_STAFF_ROLES)
+    return scope.writes_at(tip.routing.station_id, tip.routing.district_id)
 
 
 def _event(name: str, tip: Tip, at: datetime, **payload: Any) -> DomainEvent:
@@ -355,15 +352,6 @@ class TipService:
         ]
         return {v.id: v for v in await self._with_media(*views)}
 
-    async def queue(
-        self, scope: Scope, where: TipFilter, *, limit: int, after: uuid.UUID | None
-    ) -> TipSlice:
-        """The officer queue: tips routed into the caller's jurisdiction (staff only)."""
-        if not (scope.is_staff or scope.unrestricted):
-            raise NotAllowed()
-        async with self.reads(scope) as uow:
-            return await uow.tips.page(where, limit=limit, after=after)
-
     async def queue_views(
         self, scope: Scope, where: TipFilter, *, limit: int, after: uuid.UUID | None
     ) -> tuple[list[TipView], bool]:
@@ -483,7 +471,9 @@ class TipService:
     async def bulk_assign(
         self, scope: Scope, tip_ids: list[uuid.UUID], officer_id: uuid.UUID, due_at: datetime
     ) -> list[TipView]:
-        """Assign several tips at once, all or nothing."""
+        """Assign several tips at once (1 to ``BULK_ASSIGN_MAX`` ids), all or nothing."""
+        if not 1 <= len(tip_ids) <= BULK_ASSIGN_MAX:
+            raise bulk_size_invalid(BULK_ASSIGN_MAX)
         async with self.uow_factory(scope) as uow:
             now = self.clock.now()
             views = []

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from app.domain.shared.clock import Clock
+from app.domain.shared.clock import Clock, local_date
 from app.domain.shared.personal_data import mask_name
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.errors import BadgeNotFound
 from app.domain.volunteers.lifecycle import VolunteerStatus
 from app.domain.volunteers.model import Identification
 from app.domain.volunteers.ports import VolunteersUnitOfWork
-from app.domain.volunteers.views import local_date
 
 # 24 random bytes = 192 bits, URL-safe base64 (32 characters).
 BADGE_TOKEN_BYTES: Final = 24

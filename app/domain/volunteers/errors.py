@@ -47,12 +47,6 @@ class CourseCodeTaken(Conflict):
     message_zh = "本分局已有相同编码的课程。"
 
 
-class StationNotFound(NotFound):
-    code = "station.not_found"
-    message_en = "The police station was not found."
-    message_zh = "未找到该派出所。"
-
-
 class BadgeNotFound(NotFound):
     code = "badge.not_found"
     message_en = "No volunteer badge matches this code."

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from app.domain.shared.personal_data import parse_cn_mobile, parse_resident_id
 from app.domain.shared.uow import UnitOfWork
 from app.domain.volunteers.glossary import SourceCategory, TeamType
 from app.domain.volunteers.lifecycle import VolunteerStatus
@@ -35,6 +36,32 @@ class VolunteerFilter:
     phone: str | None = None  # normalised; matched through the blind index
     resident_id: str | None = None  # normalised; matched through the blind index
     station_id: uuid.UUID | None = None
+
+    @classmethod
+    def typed(
+        cls,
+        *,
+        today: date,
+        q: str | None = None,
+        phone: str | None = None,
+        resident_id: str | None = None,
+        status: VolunteerStatus | None = None,
+        team_id: uuid.UUID | None = None,
+        station_id: uuid.UUID | None = None,
+        source_category: SourceCategory | None = None,
+    ) -> VolunteerFilter:
+        """The filter from what a caller typed: the name prefix trimmed, phone and ID
+        number normalised (exact matches go through the blind index)."""
+        name = q.strip() if q else ""
+        return cls(
+            status=status,
+            team_id=team_id,
+            source_category=source_category,
+            name_prefix=name or None,
+            phone=parse_cn_mobile(phone) if phone else None,
+            resident_id=parse_resident_id(resident_id, today=today).value if resident_id else None,
+            station_id=station_id,
+        )
 
 
 class StationDirectory(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.domain.shared.clock import Clock
+from app.domain.shared.clock import Clock, local_date
 from app.domain.shared.errors import FieldError, InvalidInput, NotAllowed, StaleVersion
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.ids import new_id
@@ -55,7 +55,6 @@ from app.domain.volunteers.views import (
     MyProfile,
     Page,
     VolunteerView,
-    local_date,
     view_of,
 )
 

@@ -17,8 +17,6 @@ from app.domain.shared.text import storable
 MAX_VALIDITY_MONTHS: Final = 120
 _CODE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _CAPABILITY: Final = re.compile(r"[a-z][a-z0-9_]{0,39}")
-# Capabilities duties ask for; others may be used as long as they are snake_case codes.
-KNOWN_CAPABILITIES: Final = ("first_aid", "fire", "water_rescue", "mediation", "anti_fraud")
 
 
 def add_months(day: date, months: int) -> date:

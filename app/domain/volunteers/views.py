@@ -7,10 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
-# China Standard Time has had no daylight saving since 1991: dates people mean (birthdays,
-# check dates, "today") are in UTC+8.
-from app.domain.shared.clock import CHINA_TZ as CHINA_TZ
-from app.domain.shared.clock import local_date as local_date
 from app.domain.shared.personal_data import (
     mask_address,
     mask_name,

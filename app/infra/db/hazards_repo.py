@@ -52,6 +52,7 @@ from app.domain.shared.protection import BlindIndexer
 from app.domain.shared.scope import Role, Scope
 from app.infra.db.help_repo import SqlVolunteerRoster, serving_stations
 from app.infra.db.media_repo import SqlMediaRepository
+from app.infra.db.organisation_repo import point_wkt
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.hazards import (
     hazard_categories,
@@ -78,7 +79,7 @@ ACTIVE = (HazardStatus.ASSIGNED.value, HazardStatus.RECTIFYING.value)
 
 
 def geography(point: GeoPoint) -> Any:
-    return sa.func.ST_GeogFromText(f"SRID=4326;POINT({point.lon!r} {point.lat!r})")
+    return sa.func.ST_GeogFromText(point_wkt(point))
 
 
 _COLUMNS = (

@@ -43,6 +43,7 @@ from app.domain.shared.geo import GeoPoint
 from app.domain.shared.personal_data import mask_name
 from app.domain.shared.scope import Scope
 from app.infra.db.media_repo import SqlMediaRepository
+from app.infra.db.organisation_repo import point_wkt
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.help import help_events, help_offers, help_requests
 from app.infra.db.tables.volunteers import team_memberships, teams, volunteers
@@ -55,7 +56,7 @@ SERVING_STATUSES = ("active", "probation")
 
 
 def _geography(point: GeoPoint) -> Any:
-    return sa.func.ST_GeogFromText(f"SRID=4326;POINT({point.lon!r} {point.lat!r})")
+    return sa.func.ST_GeogFromText(point_wkt(point))
 
 
 _COLUMNS = (

@@ -193,6 +193,14 @@ class SqlRewardRepository(RewardRepository):
         )
         return int((await self.session.execute(query)).scalar_one())
 
+    async def proposed_count(self, station_id: uuid.UUID) -> int:
+        query = sa.select(sa.func.count()).where(
+            w.c.station_id == station_id,
+            w.c.status == RewardStatus.PROPOSED.value,
+            self._visible(),
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
     async def page(
         self,
         *,

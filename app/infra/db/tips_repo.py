@@ -49,6 +49,7 @@ from app.domain.tips.ports import (
     TipSlice,
 )
 from app.infra.db.media_repo import SqlMediaRepository
+from app.infra.db.organisation_repo import point_wkt
 from app.infra.db.scoping import station_scope
 from app.infra.db.sync_repo import record_tip_changes
 from app.infra.db.tables.appeals import appeal_clues
@@ -356,7 +357,7 @@ class SqlTipRepository:
             "id": tip.id,
             "category": tip.category.value,
             "description": tip.description,
-            "point": f"SRID=4326;POINT({tip.location.lon!r} {tip.location.lat!r})",
+            "point": point_wkt(tip.location),
             "urgency": tip.urgency.value,
             "anonymous": tip.anonymous,
             "district_id": r.district_id,
