@@ -64,10 +64,9 @@ class Settings(BaseSettings):
 
     env: Env = Env.DEVELOPMENT
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/shouwang"
-    # Connections kept open per process. Under load each request holds one for a few
-    # milliseconds; past the pool, overflow connections (half as many again) are opened
-    # and closed per use, which costs a connect each time: size the pool for the
-    # concurrency one process serves.
+    # Connections kept open per process (no overflow: past the pool, requests wait for a
+    # connection). Under load each request holds one for a few milliseconds: size the
+    # pool for the concurrency one process serves.
     db_pool_size: int = Field(default=20, ge=1, le=200)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, Self, TypeVar, cast
 
+import orjson
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.pagination import MAX_PAGE, cursor_of
+from app.api.pagination import MAX_PAGE, cursor_of, id_cursor
 from app.domain.shared.errors import PreconditionRequired, StaleVersion
 from app.domain.shared.geo import Crs, GeoPoint, from_wgs84, to_wgs84
 from app.domain.shared.ids import parse_id
@@ -111,6 +112,28 @@ class ModelJSONResponse(JSONResponse):
         return super().render(content)
 
 
+class PlainJSONResponse(JSONResponse):
+    """Plain values (dicts, lists, str/int/float/bool/None, UUIDs, datetimes, enums) as
+    JSON, written by orjson the way pydantic writes the response model (UTC as ``Z``,
+    UTF-8 text; tests compare the two) at a fraction of the cost per page."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=_uuid_text, option=orjson.OPT_UTC_Z)
+
+
+def _uuid_text(value: object) -> str:
+    """asyncpg hands back its own ``uuid.UUID`` subclass, which orjson leaves to us."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def page_json(items: list[dict[str, Any]], *, more: bool) -> dict[str, Any]:
+    """A keyset ``Page`` of plain items (see ``PlainJSONResponse``): ``next_cursor``
+    resumes after the last item's ``id`` when more follow."""
+    return {"items": items, "next_cursor": id_cursor(items[-1]["id"]) if more and items else None}
+
+
 def json_response(
     model: BaseModel, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -120,10 +143,18 @@ def json_response(
 
 
 def etag_response(
-    model: BaseModel, record_id: object, version: int, *, status: int = 200, location: str = ""
+    model: BaseModel | dict[str, Any],
+    record_id: object,
+    version: int,
+    *,
+    status: int = 200,
+    location: str = "",
 ) -> JSONResponse:
-    """One record as JSON with its ETag (and Location, for a create)."""
+    """One record as JSON with its ETag (and Location, for a create): a response model, or
+    its plain values (``PlainJSONResponse``)."""
     headers = {"ETag": etag_for(record_id, version)}
     if location:
         headers["Location"] = location
+    if isinstance(model, dict):
+        return PlainJSONResponse(model, status_code=status, headers=headers)
     return json_response(model, status=status, headers=headers)

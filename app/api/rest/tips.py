@@ -17,8 +17,9 @@ from app.api.rest.common import (
     Page,
     PageCursor,
     PageLimit,
+    PlainJSONResponse,
     etag_response,
-    json_response,
+    page_json,
     parse_path_id,
 )
 from app.api.rest.common import expected_version as if_match
@@ -37,6 +38,7 @@ from app.api.rest.tips_schemas import (
     ReasonIn,
     TipIn,
     TipOut,
+    tip_json,
 )
 from app.domain.shared.geo import Crs
 from app.domain.shared.personal_data import parse_cn_mobile
@@ -63,7 +65,7 @@ def _tid(raw: str) -> uuid.UUID:
 
 def _one(request: Request, view: TipView, crs: Crs = Crs.WGS84, status: int = 200) -> JSONResponse:
     return etag_response(
-        TipOut.of(view, lang_of(request), crs),
+        tip_json(view, lang_of(request), crs),
         view.tip.id,
         view.tip.version,
         status=status,
@@ -124,7 +126,7 @@ async def list_my_tips(
 ) -> Any:
     views, more = await _service(request).mine(scope, limit=limit, after=after_id(cursor))
     lang = lang_of(request)
-    return json_response(Page[TipOut].keyset([TipOut.of(v, lang, crs) for v in views], more=more))
+    return PlainJSONResponse(page_json([tip_json(v, lang, crs) for v in views], more=more))
 
 
 @router.get(
@@ -156,8 +158,8 @@ async def list_tips(
     )
     views, more = await service.queue_views(scope, where, limit=limit, after=after_id(cursor))
     lang = lang_of(request)
-    items = [TipOut.of(v, lang, crs, with_history=False) for v in views]
-    return json_response(Page[TipOut].keyset(items, more=more))
+    items = [tip_json(v, lang, crs, with_history=False) for v in views]
+    return PlainJSONResponse(page_json(items, more=more))
 
 
 @router.get(

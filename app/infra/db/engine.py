@@ -34,7 +34,10 @@ def make_engine(
     engine = create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=max(1, pool_size // 2),
+        # No overflow: past the pool a request waits for a connection. Overflow
+        # connections were opened and closed per use under load (a connect, TLS probe and
+        # re-prepared statements each time), which cost more than the wait.
+        max_overflow=0,
         pool_pre_ping=False,  # see the module docstring: pinged after idling instead
         pool_recycle=1800,
         echo=echo,

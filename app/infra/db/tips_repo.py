@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,6 +48,7 @@ from app.domain.tips.ports import (
     TipRepository,
     TipSlice,
 )
+from app.infra.db import raw
 from app.infra.db.media_repo import SqlMediaRepository
 from app.infra.db.organisation_repo import point_wkt
 from app.infra.db.scoping import station_scope
@@ -92,25 +93,27 @@ _OUTCOME: dict[str, Outcome] = {o.value: o for o in Outcome}
 
 
 def _tip(row: Any) -> Tip:
+    """From a page record (asyncpg) or a SQLAlchemy row's ``_mapping``."""
+    outcome = row["outcome"]
     return Tip(
-        id=row.id,
-        category=_CATEGORY[row.category],
-        description=row.description,
-        location=GeoPoint(row.lon, row.lat),
-        urgency=_URGENCY[row.urgency],
-        anonymous=row.anonymous,
-        routing=Routing(row.district_id, row.station_id, row.community_id, row.grid_id),
-        submitted_at=row.submitted_at,
-        media_ids=tuple(row.media_ids or ()),
-        status=_STATUS[row.status],
-        assignee_id=row.assignee_id,
-        due_at=row.due_at,
-        outcome=_OUTCOME[row.outcome] if row.outcome else None,
-        duplicate_of=row.duplicate_of,
-        referred_to=row.referred_to,
-        disputes=row.disputes,
-        version=row.version,
-        updated_at=row.updated_at,
+        id=row["id"],
+        category=_CATEGORY[row["category"]],
+        description=row["description"],
+        location=GeoPoint(row["lon"], row["lat"]),
+        urgency=_URGENCY[row["urgency"]],
+        anonymous=row["anonymous"],
+        routing=Routing(row["district_id"], row["station_id"], row["community_id"], row["grid_id"]),
+        submitted_at=row["submitted_at"],
+        media_ids=tuple(row["media_ids"] or ()),
+        status=_STATUS[row["status"]],
+        assignee_id=row["assignee_id"],
+        due_at=row["due_at"],
+        outcome=_OUTCOME[outcome] if outcome else None,
+        duplicate_of=row["duplicate_of"],
+        referred_to=row["referred_to"],
+        disputes=row["disputes"],
+        version=row["version"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -193,43 +196,33 @@ _INSERT_TIP = sa.text(
 )
 
 
-_fe = tip_events.alias("feedback_entry")
+# The columns of a page row, in order (``_tip`` reads them by name).
+_PAGE_COLUMNS = ", ".join(
+    [
+        *(f"t.{c.name}" for c in t.c if c.name not in ("location", "submitter_digest")),
+        "ST_X(t.location::geometry) AS lon",
+        "ST_Y(t.location::geometry) AS lat",
+    ]
+)
 # A page's feedback entries ride along with the page (one statement): per tip, its
 # history entries that carried feedback to the reporter, oldest first, as JSON.
-_FEEDBACK_JSON = (
-    sa.select(
-        sa.func.json_agg(
-            aggregate_order_by(
-                sa.func.json_build_object(
-                    "id",
-                    _fe.c.id,
-                    "kind",
-                    _fe.c.kind,
-                    "at",
-                    _fe.c.at,
-                    "from_status",
-                    _fe.c.from_status,
-                    "to_status",
-                    _fe.c.to_status,
-                    "by",
-                    _fe.c.by_account,
-                    "detail",
-                    _fe.c.detail,
-                    "feedback",
-                    _fe.c.feedback,
-                    "feedback_zh",
-                    _fe.c.feedback_zh,
-                    "feedback_en",
-                    _fe.c.feedback_en,
-                ),
-                _fe.c.id,
-            )
-        )
-    )
-    .where(_fe.c.tip_id == t.c.id, _fe.c.feedback.is_not(None))
-    .scalar_subquery()
-    .label("feedback_json")
-)
+_PAGE_FEEDBACK = """
+    (SELECT json_agg(json_build_object(
+                'id', fe.id, 'kind', fe.kind, 'at', fe.at, 'from_status', fe.from_status,
+                'to_status', fe.to_status, 'by', fe.by_account, 'detail', fe.detail,
+                'feedback', fe.feedback, 'feedback_zh', fe.feedback_zh,
+                'feedback_en', fe.feedback_en) ORDER BY fe.id)
+     FROM tip_events fe WHERE fe.tip_id = t.id AND fe.feedback IS NOT NULL) AS feedback_json"""
+_FILTER_SQL = {
+    "status": "t.status = {}",
+    "category": "t.category = {}",
+    "urgency": "t.urgency = {}",
+    "grid_id": "t.grid_id = {}",
+    "overdue_at": (
+        "t.status IN (" + ", ".join(f"'{s.value}'" for s in OPEN_WORK) + ") AND t.due_at < {}"
+    ),
+    "appeal_id": "t.id IN (SELECT tip_id FROM appeal_clues WHERE appeal_id = {})",
+}
 
 
 def _event_of_json(tip_id: uuid.UUID, j: dict[str, Any]) -> TipEvent:
@@ -252,54 +245,48 @@ class _Shape(NamedTuple):
     """What a page statement looks like, apart from its bound values."""
 
     unrestricted: bool
-    stations: bool
-    districts: bool
+    stations: int  # how many stations the scope names (one placeholder each)
+    districts: int
     reporter: bool
     filters: tuple[str, ...]
     after: bool
     with_feedback: bool
 
 
-@functools.lru_cache(maxsize=256)
-def _page_statement(shape: _Shape) -> sa.Select[Any]:
-    """A queue or reporter page, built once per shape with bound parameters: building
-    and cache-keying it per request cost more than PostgreSQL needs to answer it."""
-    query = sa.select(*_COLUMNS)
+@functools.lru_cache(maxsize=512)
+def _page_sql(shape: _Shape) -> str:
+    """A queue or reporter page as SQL text with ``$n`` placeholders, in this order: the
+    reporter key or the scope's stations then districts, the filters in ``shape.filters``
+    order, ``after``, ``limit``. Built once per shape; run on the driver connection
+    (app/infra/db/raw.py). Stations are listed one placeholder each, not as an array:
+    ``station_id = ANY($1)`` makes PostgreSQL sort every tip of the station, while
+    ``station_id = $1`` (or ``IN``) walks the (station_id, id) index backwards."""
+    n = 0
+
+    def arg() -> str:
+        nonlocal n
+        n += 1
+        return f"${n}"
+
+    where: list[str] = []
     if shape.reporter:
-        mine = sa.select(i.c.tip_id).where(
-            i.c.reporter_bidx == sa.bindparam("reporter", type_=sa.LargeBinary)
-        )
-        query = query.where(t.c.id.in_(mine))
+        mine = "SELECT tip_id FROM tip_informants WHERE reporter_bidx = "
+        where.append(f"t.id IN ({mine}{arg()})")
     elif not shape.unrestricted:
-        reach: list[sa.ColumnElement[bool]] = []
+        reach: list[str] = []
         if shape.stations:
-            reach.append(t.c.station_id.in_(sa.bindparam("scope_stations", expanding=True)))
+            reach.append(f"t.station_id IN ({', '.join(arg() for _ in range(shape.stations))})")
         if shape.districts:
-            reach.append(
-                sa.and_(
-                    t.c.station_id.is_(None),
-                    t.c.district_id.in_(sa.bindparam("scope_districts", expanding=True)),
-                )
-            )
-        query = query.where(sa.or_(*reach) if reach else sa.false())
-    for name in shape.filters:
-        if name == "overdue_at":
-            query = query.where(
-                t.c.status.in_([s.value for s in OPEN_WORK]),
-                t.c.due_at < sa.bindparam("overdue_at", type_=sa.DateTime(timezone=True)),
-            )
-        elif name == "appeal_id":
-            clues = sa.select(appeal_clues.c.tip_id).where(
-                appeal_clues.c.appeal_id == sa.bindparam("appeal_id", type_=sa.Uuid)
-            )
-            query = query.where(t.c.id.in_(clues))
-        else:
-            query = query.where(t.c[name] == sa.bindparam(name, type_=t.c[name].type))
+            listed = ", ".join(arg() for _ in range(shape.districts))
+            reach.append(f"(t.station_id IS NULL AND t.district_id IN ({listed}))")
+        where.append(f"({' OR '.join(reach)})" if reach else "false")
+    where.extend(_FILTER_SQL[name].format(arg()) for name in shape.filters)
     if shape.after:
-        query = query.where(t.c.id < sa.bindparam("after", type_=sa.Uuid))
-    if shape.with_feedback:
-        query = query.add_columns(_FEEDBACK_JSON)
-    return query.order_by(t.c.id.desc()).limit(sa.bindparam("limit", type_=sa.Integer))
+        where.append(f"t.id < {arg()}")
+    columns = _PAGE_COLUMNS + ("," + _PAGE_FEEDBACK if shape.with_feedback else "")
+    condition = " AND ".join(where) if where else "true"
+    # Only constants and $n placeholders: no value is ever written into the text.
+    return f"SELECT {columns} FROM tips t WHERE {condition} ORDER BY t.id DESC LIMIT {arg()}"  # noqa: S608
 
 
 def _events(rows: Any) -> list[TipEvent]:
@@ -393,14 +380,14 @@ class SqlTipRepository:
             t.c.id == tip_id, t.c.submitter_digest == self._digest(account_id, tip_id)
         )
         row = (await self.session.execute(query)).one_or_none()
-        return _tip(row) if row else None
+        return _tip(row._mapping) if row else None
 
     async def get(self, tip_id: uuid.UUID, *, for_update: bool = False) -> Tip | None:
         query = sa.select(*_COLUMNS).where(t.c.id == tip_id, self._visible())
         if for_update:
             query = query.with_for_update(of=t)
         row = (await self.session.execute(query)).one_or_none()
-        return _tip(row) if row else None
+        return _tip(row._mapping) if row else None
 
     async def exists(self, tip_id: uuid.UUID) -> bool:
         query = sa.select(t.c.id).where(t.c.id == tip_id, self._visible())
@@ -459,31 +446,31 @@ class SqlTipRepository:
 
     async def own_by_ids(self, account_id: uuid.UUID, tip_ids: Sequence[uuid.UUID]) -> list[Tip]:
         query = sa.select(*_COLUMNS).where(t.c.id.in_(list(tip_ids)), self._own(account_id))
-        return [_tip(r) for r in await self.session.execute(query)]
+        return [_tip(r._mapping) for r in await self.session.execute(query)]
 
     async def _slice(
-        self, shape: _Shape, params: dict[str, Any], limit: int, after: uuid.UUID | None
+        self, shape: _Shape, args: list[Any], limit: int, after: uuid.UUID | None
     ) -> TipSlice:
         if after is not None:
-            params["after"] = after
-        params["limit"] = limit + 1
-        if not self.scope.unrestricted:
-            params["scope_stations"] = list(self.scope.station_ids)
-            params["scope_districts"] = list(self.scope.district_ids)
-        query = _page_statement(shape._replace(after=after is not None))
-        rows = (await self.session.execute(query, params)).all()
+            args.append(after)
+        args.append(limit + 1)
+        sql = _page_sql(shape._replace(after=after is not None))
+        rows = await raw.fetch(self.session, sql, *args)
         more = len(rows) > limit
         rows = rows[:limit]
         feedback = (
-            {r.id: [_event_of_json(r.id, j) for j in r.feedback_json or ()] for r in rows}
+            {r["id"]: [_event_of_json(r["id"], j) for j in r["feedback_json"] or ()] for r in rows}
             if shape.with_feedback
             else None
         )
         return TipSlice([_tip(r) for r in rows], more, feedback)
 
-    def _scope_shape(self) -> tuple[bool, bool, bool]:
+    def _scope_args(self) -> tuple[tuple[bool, int, int], list[Any]]:
         s = self.scope
-        return s.unrestricted, bool(s.station_ids), bool(s.district_ids)
+        if s.unrestricted:
+            return (True, 0, 0), []
+        stations, districts = sorted(s.station_ids), sorted(s.district_ids)
+        return (False, len(stations), len(districts)), [*stations, *districts]
 
     async def page(
         self,
@@ -493,7 +480,7 @@ class SqlTipRepository:
         after: uuid.UUID | None,
         with_feedback: bool = False,
     ) -> TipSlice:
-        params: dict[str, Any] = {
+        values: dict[str, Any] = {
             "status": where.status.value if where.status is not None else None,
             "category": where.category.value if where.category is not None else None,
             "urgency": where.urgency.value if where.urgency is not None else None,
@@ -501,14 +488,13 @@ class SqlTipRepository:
             "overdue_at": where.overdue_at,
             "appeal_id": where.appeal_id,
         }
+        filters = tuple(k for k, v in values.items() if v is not None)
+        reach, args = self._scope_args()
         shape = _Shape(
-            *self._scope_shape(),
-            reporter=False,
-            filters=tuple(k for k, v in params.items() if v is not None),
-            after=False,
-            with_feedback=with_feedback,
+            *reach, reporter=False, filters=filters, after=False, with_feedback=with_feedback
         )
-        return await self._slice(shape, params, limit, after)
+        args.extend(values[k] for k in filters)
+        return await self._slice(shape, args, limit, after)
 
     async def of_reporter(
         self,
@@ -518,9 +504,8 @@ class SqlTipRepository:
         after: uuid.UUID | None,
         with_feedback: bool = False,
     ) -> TipSlice:
-        shape = _Shape(False, False, False, True, (), False, with_feedback)
-        params: dict[str, Any] = {"reporter": self._reporter_key(account_id)}
-        return await self._slice(shape, params, limit, after)
+        shape = _Shape(False, 0, 0, True, (), False, with_feedback)
+        return await self._slice(shape, [self._reporter_key(account_id)], limit, after)
 
     async def counts(self) -> dict[TipStatus, int]:
         rows = await self.session.execute(
