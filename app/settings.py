@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # connection). Under load each request holds one for a few milliseconds: size the
     # pool for the concurrency one process serves.
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    # A second, lighter pool (asyncpg's own) for single statements outside transactions:
+    # idempotency keys, routing, principals, page reads. Opened on first use.
+    db_native_pool_size: int = Field(default=10, ge=1, le=200)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
@@ -94,6 +97,10 @@ class Settings(BaseSettings):
     hazard_hourly_limit: int = Field(default=10, ge=1, le=1000)
     device_hourly_limit: int = Field(default=20, ge=1, le=1000)
     review_device_reports_per_day: int = Field(default=20, ge=1, le=10000)
+
+    # Emergency units: days location history (and last known locations) of on-duty
+    # members are kept (PIPL: location tracks are sensitive); housekeeping purges older.
+    emergency_location_retention_days: int = Field(default=7, ge=1, le=365)
 
     # SMS
     sms_adapter: SmsAdapter = SmsAdapter.DEV

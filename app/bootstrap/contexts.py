@@ -8,6 +8,7 @@ from app.api.container import Services
 from app.bootstrap import appeals as appeals_context
 from app.bootstrap import channels as channels_context
 from app.bootstrap import delivery, identity, notifications, organisation, volunteers
+from app.bootstrap import emergency as emergency_context
 from app.bootstrap import hazards as hazards_context
 from app.bootstrap import help as help_context
 from app.bootstrap import media as media_context
@@ -31,6 +32,7 @@ WIRINGS.append(realtime_context.wire)  # publishes tip.* events to API subscribe
 WIRINGS.append(appeals_context.wire)  # after tips: reads clues through the tip service
 WIRINGS.append(help_context.wire)  # after media and notifications: registers into both
 WIRINGS.append(hazards_context.wire)  # after media and notifications: registers into both
+WIRINGS.append(emergency_context.wire)  # after volunteers: reads teams and certificates
 WIRINGS.append(points_context.wire)  # after tips and notifications: credits tip reporters
 WIRINGS.append(rewards_context.wire)  # after points: cancels rewards on points.reversed
 WIRINGS.append(sync_context.wire)  # after tips, notifications, hazards: reads through them

@@ -4,6 +4,7 @@ schema."""
 from __future__ import annotations
 
 from app.api.graphql.appeals import AppealsMutation, AppealsQuery
+from app.api.graphql.emergency import EmergencyMutation, EmergencyQuery
 from app.api.graphql.hazards import HazardsMutation, HazardsQuery
 from app.api.graphql.help_requests import HelpMutation, HelpQuery
 from app.api.graphql.identity import IdentityMutation, IdentityQuery
@@ -45,6 +46,8 @@ QUERIES.append(HelpQuery)
 MUTATIONS.append(HelpMutation)
 QUERIES.append(HazardsQuery)
 MUTATIONS.append(HazardsMutation)
+QUERIES.append(EmergencyQuery)
+MUTATIONS.append(EmergencyMutation)
 QUERIES += [PointsQuery, RewardsQuery]
 MUTATIONS += [PointsMutation, RewardsMutation]
 QUERIES.append(ReviewQuery)

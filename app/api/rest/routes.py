@@ -18,6 +18,7 @@ from app.api.rest import (
     watch_points,
 )
 from app.api.rest import devices as device_routes
+from app.api.rest import emergency as emergency_routes
 from app.api.rest import hazards as hazard_routes
 from app.api.rest import help_requests as help_routes
 from app.api.rest import media as media_routes
@@ -43,5 +44,6 @@ ROUTERS += [sync_routes.router]
 ROUTERS += [appeals.router]
 ROUTERS += [help_routes.router]
 ROUTERS += [hazard_routes.router]
+ROUTERS += [emergency_routes.router]
 ROUTERS += [points_routes.router, reward_routes.router, payment_routes.router]
 ROUTERS += [review_routes.router]

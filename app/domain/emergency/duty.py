@@ -139,6 +139,21 @@ class MemberDuty:
     def is_on_duty(self, at: datetime) -> bool:
         return self.basis(at) is not None
 
+    def on_duty_until(self, at: datetime) -> datetime | None:
+        """When the duty covering ``at`` ends as now known (the later of the ad-hoc end
+        and the covering slot or shift, unless suspended); None when off duty."""
+        basis = self.basis(at)
+        if basis is None:
+            return None
+        ends: list[datetime] = []
+        if basis == DutyBasis.AD_HOC and self.available_until is not None:
+            ends.append(self.available_until)
+        if self.off_until is None or at >= self.off_until:
+            scheduled = self.scheduled_until(at)
+            if scheduled is not None:
+                ends.append(scheduled)
+        return max(ends) if ends else None
+
     # --- changes --------------------------------------------------------------------------
 
     def _event(self, kind: str, at: datetime, payload: dict[str, object]) -> None:

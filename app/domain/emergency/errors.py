@@ -107,3 +107,35 @@ def invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidI
         code=f"emergency.{code}",
         fields=[FieldError(field=field, code=code, message=message_en)],
     )
+
+
+class UnitNotFound(NotFound):
+    code = "emergency.unit_not_found"
+    message_en = "The emergency unit was not found."
+    message_zh = "未找到该应急单元。"
+
+
+class UnitExists(Conflict):
+    code = "emergency.unit_exists"
+    message_en = "This team is already an emergency unit."
+    message_zh = "该队伍已建立应急单元。"
+
+
+class MemberNotFound(NotFound):
+    code = "emergency.member_not_found"
+    message_en = "The volunteer is not a member of this emergency unit."
+    message_zh = "该志愿者不是本应急单元的队员。"
+
+
+class NotServing(NotAllowed):
+    """Duty, locations and capability claims are for serving volunteers only."""
+
+    code = "emergency.not_serving"
+    message_en = "Only a serving volunteer can do this."
+    message_zh = "只有在岗（试用或正式）志愿者可以执行此操作。"
+
+
+class NotUnitManager(NotAllowed):
+    code = "emergency.not_unit_manager"
+    message_en = "Only the unit's leader or its station's staff may do this."
+    message_zh = "只有本单元队长或所属派出所工作人员可以执行此操作。"

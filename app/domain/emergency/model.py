@@ -113,9 +113,14 @@ class EmergencyUnit:
     base: GeoPoint
     equipment: list[EquipmentItem] = field(default_factory=list)
     version: int = 1
+    # What the unit declares it offers (站所登记); dispatch still counts only what its
+    # members are certified for on the day (``capabilities_on``).
+    offers: frozenset[Capability] = frozenset()
 
     @classmethod
-    def from_team(cls, team: Team, base: GeoPoint) -> EmergencyUnit:
+    def from_team(
+        cls, team: Team, base: GeoPoint, offers: Iterable[Capability] = ()
+    ) -> EmergencyUnit:
         if team.type != TeamType.EMERGENCY_UNIT:
             raise NotAnEmergencyTeam()
         if team.leader_id is None:
@@ -127,7 +132,11 @@ class EmergencyUnit:
             name=team.name,
             leader_id=team.leader_id,
             base=base,
+            offers=frozenset(offers),
         )
+
+    def set_offers(self, offers: Iterable[Capability]) -> None:
+        self.offers = frozenset(offers)
 
     def move_base(self, base: GeoPoint) -> None:
         self.base = base
