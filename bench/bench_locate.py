@@ -23,7 +23,7 @@ from app.bootstrap.organisation import build_importer
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.scope import system_scope
 from app.infra.db.engine import make_engine, make_session_factory
-from app.infra.db.org_locator import SqlJurisdictionLocator, locate_query
+from app.infra.db.org_locator import SqlJurisdictionLocator, locate_sql
 
 BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -134,9 +134,7 @@ async def main(stations: int, communities: int, grids: int, n: int) -> None:
             assert placement.grid_id is not None
         times.sort()
         async with engine.connect() as conn:
-            compiled = locate_query(points[0]).compile(
-                dialect=conn.dialect, compile_kwargs={"literal_binds": True}
-            )
+            compiled = locate_sql(points[0])
             plan = (await conn.execute(sa.text(f"EXPLAIN ANALYZE {compiled}"))).scalars().all()
         await engine.dispose()
         print(f"units imported: {report.accepted} in {load_s:.1f} s")

@@ -13,7 +13,7 @@ from app.api.container import Services
 from app.domain.shared.clock import Clock, SystemClock
 from app.domain.shared.health import HealthProbe
 from app.domain.shared.idempotency import IdempotencyStore
-from app.infra.db.engine import make_engine, make_session_factory
+from app.infra.db.engine import dispose_engine, make_engine, make_session_factory
 from app.infra.db.health import DatabaseHealthProbe
 from app.infra.db.idempotency import SqlIdempotencyStore
 from app.settings import Settings
@@ -34,11 +34,15 @@ class Platform:
         for close in reversed(closers):
             await close()
         await self.http.aclose()
-        await self.engine.dispose()
+        await dispose_engine(self.engine)
 
 
 def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        native_pool_size=settings.db_native_pool_size,
+    )
     return Platform(
         settings=settings,
         engine=engine,

@@ -20,7 +20,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.infra.db import raw
+
 IDLE_PING_AFTER_S = 5.0
+SERVER_SETTINGS = {"jit": "off", "application_name": "shouwang"}
 _IDLE_SINCE = "shouwang_idle_since"
 
 
@@ -30,7 +33,10 @@ def make_engine(
     pool_size: int = 10,
     echo: bool = False,
     idle_ping_after_s: float = IDLE_PING_AFTER_S,
+    native_pool_size: int = 0,
 ) -> AsyncEngine:
+    """The engine, and with ``native_pool_size`` an asyncpg pool beside it for single
+    statements in autocommit (app/infra/db/raw.py), closed by ``dispose_engine``."""
     engine = create_async_engine(
         url,
         pool_size=pool_size,
@@ -46,13 +52,18 @@ def make_engine(
         hide_parameters=True,
         connect_args={
             # JIT compilation costs more than it saves on short OLTP queries.
-            "server_settings": {"jit": "off", "application_name": "shouwang"},
+            "server_settings": dict(SERVER_SETTINGS),
             # Statements are prepared once per connection and kept (more than the
             # default 100 distinct statements run across the contexts).
             "prepared_statement_cache_size": 500,
         },
     )
     _ping_after_idle(engine, idle_ping_after_s)
+    if native_pool_size:
+        raw.attach_native_pool(
+            engine,
+            raw.NativePool(url, size=native_pool_size, server_settings=dict(SERVER_SETTINGS)),
+        )
     return engine
 
 
@@ -75,6 +86,11 @@ def _ping_after_idle(engine: AsyncEngine, after_s: float) -> None:
         except Exception as error:
             # The pool discards this connection and checks out (or opens) another.
             raise exc.DisconnectionError("pooled connection is gone") from error
+
+
+async def dispose_engine(engine: AsyncEngine) -> None:
+    await raw.close_native_pool(engine)
+    await engine.dispose()
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,48 +1,30 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.shared.idempotency import BeginOutcome, BeginResult, StoredResponse
-from app.infra.db.engine import autocommit_factory
+from app.infra.db import raw
 from app.infra.db.tables.platform import idempotency_keys as t
 
-
-def _param(name: str) -> sa.BindParameter[Any]:
-    return sa.bindparam(f"p_{name}", type_=t.c[name].type)
-
-
-# The two statements of every request with an Idempotency-Key, built once with bound
-# parameters (so compiled once) instead of per request.
-_CLAIM = (
-    insert(t)
-    .values(
-        principal=_param("principal"),
-        key=_param("key"),
-        operation=_param("operation"),
-        request_hash=_param("request_hash"),
-        state="in_flight",
-        created_at=_param("created_at"),
-        locked_until=_param("locked_until"),
-        expires_at=_param("expires_at"),
-    )
-    .on_conflict_do_nothing()
-    .returning(t.c.key)
-)
-_COMPLETE = (
-    sa.update(t)
-    .where(t.c.principal == _param("principal"), t.c.key == _param("key"))
-    .values(
-        state="completed",
-        response_status=_param("response_status"),
-        response_headers=_param("response_headers"),
-        response_body=_param("response_body"),
-    )
-)
+# The two statements of every request with an Idempotency-Key, on the driver connection
+# (app/infra/db/raw.py), each its own transaction.
+_CLAIM = """
+    INSERT INTO idempotency_keys (principal, key, operation, request_hash, state, created_at,
+                                  locked_until, expires_at)
+    VALUES ($1, $2, $3, $4, 'in_flight', $5, $6, $7)
+    ON CONFLICT DO NOTHING
+    RETURNING key
+"""
+_COMPLETE = """
+    UPDATE idempotency_keys
+    SET state = 'completed', response_status = $3, response_headers = $4::jsonb,
+        response_body = $5
+    WHERE principal = $1 AND key = $2
+"""
 
 
 class SqlIdempotencyStore:
@@ -54,29 +36,19 @@ class SqlIdempotencyStore:
     ) -> None:
         self._sf = session_factory
         # The common cases are one statement each (claim a new key, store the response,
-        # release): run them without BEGIN/COMMIT round trips.
-        self._single = autocommit_factory(session_factory)
+        # release): run them on their own, without BEGIN/COMMIT round trips or a session.
+        self._single = raw.Autocommit.of(session_factory)
         self._ttl = ttl
         self._lock = lock_timeout
 
     async def begin(
         self, principal: str, key: str, operation: str, request_hash: bytes, now: datetime
     ) -> BeginResult:
-        async with self._single() as s:
-            inserted = await s.execute(
-                _CLAIM,
-                {
-                    "p_principal": principal,
-                    "p_key": key,
-                    "p_operation": operation,
-                    "p_request_hash": request_hash,
-                    "p_created_at": now,
-                    "p_locked_until": now + self._lock,
-                    "p_expires_at": now + self._ttl,
-                },
-            )
-            if inserted.first() is not None:
-                return BeginResult(BeginOutcome.STARTED)
+        claimed = await self._single.fetchval(
+            _CLAIM, principal, key, operation, request_hash, now, now + self._lock, now + self._ttl
+        )
+        if claimed is not None:
+            return BeginResult(BeginOutcome.STARTED)
         # The key exists: decide under its row lock (replay, mismatch, in flight, expired).
         async with self._sf() as s, s.begin():
             row = (
@@ -123,25 +95,18 @@ class SqlIdempotencyStore:
             return BeginResult(BeginOutcome.STARTED)
 
     async def complete(self, principal: str, key: str, response: StoredResponse) -> None:
-        async with self._single() as s:
-            await s.execute(
-                _COMPLETE,
-                {
-                    "p_principal": principal,
-                    "p_key": key,
-                    "p_response_status": response.status,
-                    "p_response_headers": response.headers,
-                    "p_response_body": response.body,
-                },
-            )
+        headers = json.dumps(response.headers, ensure_ascii=False)
+        await self._single.execute(
+            _COMPLETE, principal, key, response.status, headers, response.body
+        )
 
     async def release(self, principal: str, key: str) -> None:
-        async with self._single() as s:
-            await s.execute(
-                sa.delete(t).where(
-                    t.c.principal == principal, t.c.key == key, t.c.state == "in_flight"
-                )
-            )
+        await self._single.execute(
+            "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2"
+            " AND state = 'in_flight'",
+            principal,
+            key,
+        )
 
     async def purge_expired(self, now: datetime) -> int:
         async with self._sf() as s, s.begin():

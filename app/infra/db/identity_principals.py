@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.domain.identity.model import AccountStatus, RoleBinding, UnitLevel
 from app.domain.identity.ports import Principal
 from app.domain.shared.scope import Role
+from app.infra.db import raw
 from app.infra.db.identity_repo import district_key, station_key
 from app.infra.db.tables.identity import account_roles, accounts, auth_sessions
 from app.infra.db.tables.organisation import org_units
@@ -56,8 +57,10 @@ def _principal_statement(account_id: Any, session_id: Any) -> sa.Select[Any]:
 
 # Built once: it runs on every authenticated request, and building the statement cost
 # more than PostgreSQL needs to answer it.
-_PRINCIPAL = _principal_statement(
-    sa.bindparam("account_id", type_=sa.Uuid), sa.bindparam("session_id", type_=sa.Uuid)
+_PRINCIPAL = raw.Compiled(
+    _principal_statement(
+        sa.bindparam("account_id", type_=sa.Uuid), sa.bindparam("session_id", type_=sa.Uuid)
+    )
 )
 
 
@@ -66,30 +69,29 @@ class SqlPrincipalReader:
     round trips on every authenticated request."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._single = raw.Autocommit(engine)
 
     async def load(self, account_id: uuid.UUID, session_id: uuid.UUID) -> Principal | None:
-        async with self._engine.connect() as conn:
-            params = {"account_id": account_id, "session_id": session_id}
-            rows = (await conn.execute(_PRINCIPAL, params)).all()
+        args = _PRINCIPAL.args(account_id=account_id, session_id=session_id)
+        rows = await self._single.fetch(_PRINCIPAL.sql, *args)
         if not rows:
             return None
         bindings = tuple(
             RoleBinding(
-                role=Role(r.role),
-                unit_id=r.unit_id,
-                unit_level=UnitLevel(r.level) if r.level else None,
-                station_id=r.station_id,
-                district_id=r.district_id,
-                district_station_ids=frozenset(r.district_stations or ()),
+                role=Role(r["role"]),
+                unit_id=r["unit_id"],
+                unit_level=UnitLevel(r["level"]) if r["level"] else None,
+                station_id=r["station_id"],
+                district_id=r["district_id"],
+                district_station_ids=frozenset(r["district_stations"] or ()),
             )
             for r in rows
-            if r.role is not None
+            if r["role"] is not None
         )
         first = rows[0]
         return Principal(
             account_id=account_id,
-            status=AccountStatus(first.status),
-            session_revoked=first.revoked_at is not None,
+            status=AccountStatus(first["status"]),
+            session_revoked=first["revoked_at"] is not None,
             bindings=bindings,
         )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.organisation.model import Level, Placement, UnitRef
 from app.domain.shared.geo import GeoPoint
+from app.infra.db import raw
 from app.infra.db.engine import autocommit_factory
 from app.infra.db.tables.organisation import org_units as u
 
@@ -23,13 +24,6 @@ _NEAR_DEGREES = 0.06
 
 _GEOGRAPHY = Geography(srid=4326)
 
-_DEPTH = sa.case(
-    (u.c.level == Level.GRID.value, 3),
-    (u.c.level == Level.COMMUNITY.value, 2),
-    (u.c.level == Level.STATION.value, 1),
-    else_=0,
-)
-
 
 def _point(point: GeoPoint) -> Any:
     return sa.func.ST_SetSRID(
@@ -38,72 +32,41 @@ def _point(point: GeoPoint) -> Any:
     )
 
 
-def _locate_statement(point: Any) -> sa.Select[Any]:
-    """One statement: the deepest covering unit (ties on shared borders broken by the
-    smaller code) joined with its community, station and district."""
-    deepest = (
-        sa.select(
-            u.c.id, u.c.level, u.c.code, u.c.name, u.c.parent_id, u.c.station_id, u.c.district_id
-        )
-        .where(sa.func.ST_Covers(u.c.boundary, point))
-        .order_by(_DEPTH.desc(), u.c.code)
-        .limit(1)
-        .subquery("deepest")
-    )
-    community_id = sa.case(
-        (deepest.c.level == Level.GRID.value, deepest.c.parent_id),
-        (deepest.c.level == Level.COMMUNITY.value, deepest.c.id),
-    )
-    district_id = sa.func.coalesce(
-        deepest.c.district_id,
-        sa.case((deepest.c.level == Level.DISTRICT.value, deepest.c.id)),
-    )
-    community, station, district = u.alias("c"), u.alias("s"), u.alias("d")
-    return (
-        sa.select(
-            deepest.c.id,
-            deepest.c.level,
-            deepest.c.code,
-            deepest.c.name,
-            community.c.id.label("community_id"),
-            community.c.code.label("community_code"),
-            community.c.name.label("community_name"),
-            station.c.id.label("station_id"),
-            station.c.code.label("station_code"),
-            station.c.name.label("station_name"),
-            district.c.id.label("district_id"),
-            district.c.code.label("district_code"),
-            district.c.name.label("district_name"),
-        )
-        .select_from(deepest)
-        .outerjoin(community, community.c.id == community_id)
-        .outerjoin(station, station.c.id == deepest.c.station_id)
-        .outerjoin(district, district.c.id == district_id)
-    )
+# One statement: the deepest covering unit (ties on shared borders broken by the smaller
+# code) joined with its community, station and district. Every routed report runs it, on
+# the driver connection (app/infra/db/raw.py): building and keying it through SQLAlchemy
+# cost several times what PostgreSQL needs to answer it (bench/RESULTS.md).
+_LOCATE = """
+SELECT deepest.id, deepest.level, deepest.code, deepest.name,
+       c.id AS community_id, c.code AS community_code, c.name AS community_name,
+       s.id AS station_id, s.code AS station_code, s.name AS station_name,
+       d.id AS district_id, d.code AS district_code, d.name AS district_name
+FROM (SELECT id, level, code, name, parent_id, station_id, district_id
+      FROM org_units
+      WHERE ST_Covers(boundary, ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326))
+      ORDER BY CASE level WHEN 'grid' THEN 3 WHEN 'community' THEN 2
+                          WHEN 'station' THEN 1 ELSE 0 END DESC, code
+      LIMIT 1) AS deepest
+LEFT JOIN org_units c ON c.id = CASE WHEN deepest.level = 'grid' THEN deepest.parent_id
+                                     WHEN deepest.level = 'community' THEN deepest.id END
+LEFT JOIN org_units s ON s.id = deepest.station_id
+LEFT JOIN org_units d ON d.id = coalesce(deepest.district_id,
+                                         CASE WHEN deepest.level = 'district' THEN deepest.id END)
+"""
 
 
-# Built once: every routed report runs it, and building and keying this statement costs
-# several times what PostgreSQL needs to answer it (bench/RESULTS.md).
-_LOCATE = _locate_statement(
-    sa.func.ST_SetSRID(
-        sa.func.ST_MakePoint(
-            sa.bindparam("lon", type_=sa.Float), sa.bindparam("lat", type_=sa.Float)
-        ),
-        4326,
+def locate_sql(point: GeoPoint) -> str:
+    """The locate statement with this point written in (for EXPLAIN in tests and bench)."""
+    return _LOCATE.replace("$1::float8", repr(float(point.lon))).replace(
+        "$2::float8", repr(float(point.lat))
     )
-)
-
-
-def locate_query(point: GeoPoint) -> sa.Select[Any]:
-    """The locate statement with this point bound (for EXPLAIN and tests)."""
-    return _LOCATE.params(lon=point.lon, lat=point.lat)
 
 
 def _ref(row: Any, prefix: str) -> UnitRef | None:
-    unit_id: uuid.UUID | None = getattr(row, f"{prefix}_id")
+    unit_id: uuid.UUID | None = row[f"{prefix}_id"]
     if unit_id is None:
         return None
-    return UnitRef(unit_id, getattr(row, f"{prefix}_code"), getattr(row, f"{prefix}_name"))
+    return UnitRef(unit_id, row[f"{prefix}_code"], row[f"{prefix}_name"])
 
 
 class SqlJurisdictionLocator:
@@ -114,15 +77,15 @@ class SqlJurisdictionLocator:
     ) -> None:
         # Read-only statements: no transaction round trips around them.
         self._sf = autocommit_factory(session_factory)
+        self._single = raw.Autocommit.of(session_factory)
         self._near_m = near_district_m
 
     async def locate(self, point: GeoPoint) -> Placement:
-        async with self._sf() as session:
-            params = {"lon": point.lon, "lat": point.lat}
-            row = (await session.execute(_LOCATE, params)).first()
-            if row is None:
+        row = await self._single.fetchrow(_LOCATE, point.lon, point.lat)
+        if row is None:
+            async with self._sf() as session:
                 return Placement.nowhere(await self._nearby_district(session, point))
-        grid = UnitRef(row.id, row.code, row.name) if row.level == Level.GRID.value else None
+        grid = UnitRef(row["id"], row["code"], row["name"]) if row["level"] == "grid" else None
         station = _ref(row, "station")
         community = _ref(row, "community")
         district = _ref(row, "district")

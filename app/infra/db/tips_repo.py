@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import orjson
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,7 +50,6 @@ from app.domain.tips.ports import (
 )
 from app.infra.db import raw
 from app.infra.db.media_repo import SqlMediaRepository
-from app.infra.db.organisation_repo import point_wkt
 from app.infra.db.scoping import station_scope
 from app.infra.db.sync_repo import record_tip_changes
 from app.infra.db.tables.appeals import appeal_clues
@@ -147,53 +146,33 @@ def _event_json(ev: TipEvent) -> dict[str, Any]:
 # A submission is one round trip: the tip, the sealed informant (named tips), the history
 # rows and the reporter's sync-feed entry are written by one statement, and nothing at all
 # when the id exists (a retry). Built once: it runs on every submission.
-_INSERT_TIP = sa.text(
-    """
+_INSERT_TIP = """
     WITH new_tip AS (
         INSERT INTO tips (id, category, description, location, urgency, anonymous,
                           district_id, station_id, community_id, grid_id, media_ids, status,
                           submitter_digest, submitted_at)
-        VALUES (:id, :category, :description, ST_GeogFromText(:point), :urgency, :anonymous,
-                :district_id, :station_id, :community_id, :grid_id, :media_ids, :status,
-                :digest, :submitted_at)
+        VALUES ($1, $2, $3, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography,
+                $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
         ON CONFLICT (id) DO NOTHING
         RETURNING id
     ), informant AS (
         INSERT INTO tip_informants (tip_id, reporter_bidx, account_key_id, account_sealed,
                                     contact_key_id, contact_sealed)
-        SELECT id, CAST(:reporter_bidx AS bytea), CAST(:account_key_id AS text),
-               CAST(:account_sealed AS bytea), CAST(:contact_key_id AS text),
-               CAST(:contact_sealed AS bytea)
-        FROM new_tip WHERE :named
+        SELECT id, $16::bytea, $17::text, $18::bytea, $19::text, $20::bytea
+        FROM new_tip WHERE $16::bytea IS NOT NULL
     ), history AS (
         INSERT INTO tip_events (id, tip_id, kind, at, from_status, to_status, by_account,
                                 detail, feedback, feedback_zh, feedback_en)
         SELECT ev.id, ev.tip_id, ev.kind, ev.at, ev.from_status, ev.to_status, ev.by_account,
                coalesce(ev.detail, '{}'::jsonb), ev.feedback, ev.feedback_zh, ev.feedback_en
-        FROM jsonb_populate_recordset(NULL::tip_events, CAST(:events AS jsonb)) AS ev
+        FROM jsonb_populate_recordset(NULL::tip_events, $21::jsonb) AS ev
         WHERE EXISTS (SELECT 1 FROM new_tip)
     ), feed AS (
         INSERT INTO change_log (feed, record_type, record_id, op)
-        SELECT CAST(:reporter_bidx AS bytea), 'tip', id, 'upsert' FROM new_tip WHERE :named
+        SELECT $16::bytea, 'tip', id, 'upsert' FROM new_tip WHERE $16::bytea IS NOT NULL
     )
     SELECT id FROM new_tip
-    """
-).bindparams(
-    sa.bindparam("id", type_=UUID(as_uuid=True)),
-    sa.bindparam("district_id", type_=UUID(as_uuid=True)),
-    sa.bindparam("station_id", type_=UUID(as_uuid=True)),
-    sa.bindparam("community_id", type_=UUID(as_uuid=True)),
-    sa.bindparam("grid_id", type_=UUID(as_uuid=True)),
-    sa.bindparam("media_ids", type_=ARRAY(UUID(as_uuid=True))),
-    sa.bindparam("submitted_at", type_=sa.DateTime(timezone=True)),
-    sa.bindparam("events", type_=JSONB),
-    sa.bindparam("named", type_=sa.Boolean),
-    sa.bindparam("anonymous", type_=sa.Boolean),
-    sa.bindparam("digest", type_=sa.LargeBinary),
-    sa.bindparam("reporter_bidx", type_=sa.LargeBinary),
-    sa.bindparam("account_sealed", type_=sa.LargeBinary),
-    sa.bindparam("contact_sealed", type_=sa.LargeBinary),
-)
+"""
 
 
 # The columns of a page row, in order (``_tip`` reads them by name).
@@ -340,32 +319,32 @@ class SqlTipRepository:
             account = self.cipher.seal(str(informant.account_id), context=ACCOUNT_CONTEXT)
             if informant.contact_phone:
                 contact = self.cipher.seal(informant.contact_phone, context=CONTACT_CONTEXT)
-        params = {
-            "id": tip.id,
-            "category": tip.category.value,
-            "description": tip.description,
-            "point": point_wkt(tip.location),
-            "urgency": tip.urgency.value,
-            "anonymous": tip.anonymous,
-            "district_id": r.district_id,
-            "station_id": r.station_id,
-            "community_id": r.community_id,
-            "grid_id": r.grid_id,
-            "media_ids": list(tip.media_ids),
-            "status": tip.status.value,
-            "digest": self._digest(submitter, tip.id),
-            "submitted_at": tip.submitted_at,
-            "named": informant is not None,
-            "reporter_bidx": (
-                self._reporter_key(informant.account_id) if informant is not None else None
-            ),
-            "account_key_id": account.key_id if account else None,
-            "account_sealed": account.ciphertext if account else None,
-            "contact_key_id": contact.key_id if contact else None,
-            "contact_sealed": contact.ciphertext if contact else None,
-            "events": [_event_json(ev) for ev in tip.pending],
-        }
-        if (await self.session.execute(_INSERT_TIP, params)).scalar_one_or_none() is None:
+        stored = await raw.fetchval(
+            self.session,
+            _INSERT_TIP,
+            tip.id,
+            tip.category.value,
+            tip.description,
+            tip.location.lon,
+            tip.location.lat,
+            tip.urgency.value,
+            tip.anonymous,
+            r.district_id,
+            r.station_id,
+            r.community_id,
+            r.grid_id,
+            list(tip.media_ids),
+            tip.status.value,
+            self._digest(submitter, tip.id),
+            tip.submitted_at,
+            self._reporter_key(informant.account_id) if informant is not None else None,
+            account.key_id if account else None,
+            account.ciphertext if account else None,
+            contact.key_id if contact else None,
+            contact.ciphertext if contact else None,
+            orjson.dumps([_event_json(ev) for ev in tip.pending]).decode(),
+        )
+        if stored is None:
             return False
         tip.pending.clear()
         return True
@@ -543,29 +522,20 @@ class SqlSubmissionLog:
     async def record(
         self, account_id: uuid.UUID, at: datetime, *, window_start: datetime
     ) -> Sequence[datetime]:
-        params = {"id": new_id(), "bidx": self._key(account_id), "at": at, "since": window_start}
-        return list((await self.session.execute(_RECORD_SUBMISSION, params)).scalars())
+        rows = await raw.fetch(
+            self.session, _RECORD_SUBMISSION, new_id(), self._key(account_id), at, window_start
+        )
+        return [r["at"] for r in rows]
 
 
 # The new entry and the earlier ones in the window in one round trip (the SELECT does not
 # see the row its own statement inserts).
-_RECORD_SUBMISSION = (
-    sa.text(
-        """
+_RECORD_SUBMISSION = """
     WITH logged AS (
-        INSERT INTO tip_submissions (id, submitter_bidx, at) VALUES (:id, :bidx, :at)
+        INSERT INTO tip_submissions (id, submitter_bidx, at) VALUES ($1, $2, $3)
     )
-    SELECT at FROM tip_submissions WHERE submitter_bidx = :bidx AND at > :since
-    """
-    )
-    .bindparams(
-        sa.bindparam("id", type_=UUID(as_uuid=True)),
-        sa.bindparam("bidx", type_=sa.LargeBinary),
-        sa.bindparam("at", type_=sa.DateTime(timezone=True)),
-        sa.bindparam("since", type_=sa.DateTime(timezone=True)),
-    )
-    .columns(sa.column("at", sa.DateTime(timezone=True)))
-)
+    SELECT at FROM tip_submissions WHERE submitter_bidx = $2 AND at > $4
+"""
 
 
 class SqlOfficerRoster:

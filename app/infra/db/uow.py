@@ -8,60 +8,38 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-import sqlalchemy as sa
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.shared.clock import Clock, SystemClock
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import Scope
-from app.infra.db.tables.platform import audit_log, outbox
+from app.infra.db import raw
+
+# Outbox rows and audit entries of a unit of work go in with ONE statement on the driver
+# connection (app/infra/db/raw.py), whatever their number: the rows travel as one JSON
+# array each and are expanded by jsonb_populate_recordset (columns left out take their
+# defaults). Separate texts per case: an INSERT of no rows would still fire the outbox's
+# statement trigger (a needless wake-up of the workers).
+_INSERT_EVENTS = """
+    INSERT INTO outbox (id, event_type, aggregate_type, aggregate_id, payload, occurred_at,
+                        request_id)
+    SELECT id, event_type, aggregate_type, aggregate_id, payload, occurred_at, request_id
+    FROM jsonb_populate_recordset(NULL::outbox, $1::jsonb)
+"""
+_AUDITS = """
+    INSERT INTO audit_log (at, actor_id, actor_role, action, record_type, record_id,
+                           request_id, detail)
+    SELECT at, actor_id, actor_role, action, record_type, record_id, request_id, detail
+    FROM jsonb_populate_recordset(NULL::audit_log, {}::jsonb)
+"""
+_INSERT_AUDITS = _AUDITS.format("$1")
+_INSERT_EVENTS_AND_AUDITS = "WITH audit_entries AS (" + _AUDITS.format("$2") + ")" + _INSERT_EVENTS
 
 
-def _bound(table: sa.Table, prefix: str, columns: tuple[str, ...]) -> dict[str, Any]:
-    return {c: sa.bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns}
-
-
-# The usual write (one event, one audit entry) as ONE statement with bound parameters,
-# built once so it is compiled once: the audit insert rides along as a data-modifying CTE.
-_EVENT_AND_AUDIT = (
-    sa.insert(outbox)
-    .values(
-        _bound(
-            outbox,
-            "o_",
-            (
-                "id",
-                "event_type",
-                "aggregate_type",
-                "aggregate_id",
-                "payload",
-                "occurred_at",
-                "request_id",
-            ),
-        )
-    )
-    .add_cte(
-        sa.insert(audit_log)
-        .values(
-            _bound(
-                audit_log,
-                "a_",
-                (
-                    "at",
-                    "actor_id",
-                    "actor_role",
-                    "action",
-                    "record_type",
-                    "record_id",
-                    "request_id",
-                    "detail",
-                ),
-            )
-        )
-        .cte("audit_entry")
-    )
-)
+def _json(rows: list[dict[str, Any]]) -> str:
+    return orjson.dumps(rows, default=str).decode()
 
 
 class SqlUnitOfWork:
@@ -108,12 +86,17 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        session = self.session
+        self._session = None
+        if not session.in_transaction():
+            # Never started (only single statements on the native pool, or nothing):
+            # it holds no connection, so there is nothing to roll back or close.
+            return
         try:
             if not self._committed:
-                await self.session.rollback()
+                await session.rollback()
         finally:
-            await self.session.close()
-            self._session = None
+            await session.close()
 
     def add_event(self, event: DomainEvent) -> None:
         self._events.append(event)
@@ -152,19 +135,12 @@ class SqlUnitOfWork:
             for e in self._events
         ]
         audits = [{**a, "detail": _jsonable(a["detail"])} for a in self._audits]
-        # Outbox rows and audit entries go in with one statement (the audit insert as a
-        # data-modifying CTE when both are present): one round trip, same transaction.
-        if len(events) == 1 and len(audits) == 1:
-            params = {f"o_{k}": v for k, v in events[0].items()}
-            params.update({f"a_{k}": v for k, v in audits[0].items()})
-            await self.session.execute(_EVENT_AND_AUDIT, params)
-        elif events and audits:
-            await self.session.execute(sa.insert(outbox), events)
-            await self.session.execute(sa.insert(audit_log), audits)
+        if events and audits:
+            await raw.execute(self.session, _INSERT_EVENTS_AND_AUDITS, _json(events), _json(audits))
         elif events:
-            await self.session.execute(sa.insert(outbox), events)
+            await raw.execute(self.session, _INSERT_EVENTS, _json(events))
         elif audits:
-            await self.session.execute(sa.insert(audit_log), audits)
+            await raw.execute(self.session, _INSERT_AUDITS, _json(audits))
         await self.session.commit()
         self._events.clear()
         self._audits.clear()
