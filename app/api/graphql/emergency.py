@@ -16,7 +16,13 @@ from strawberry import relay
 from app.api.graphql.context import Info
 from app.api.graphql.errors import MutationProblem, problem_of
 from app.api.graphql.geo import Crs
-from app.api.graphql.relay import first_of, keyset_connection, node_uuid, resolve_scoped
+from app.api.graphql.relay import (
+    first_of,
+    keyset_connection,
+    node_uuid,
+    optional_node_uuid,
+    resolve_scoped,
+)
 from app.api.pagination import after_id, id_cursor
 from app.domain.emergency.duty import DutyBasis, RosterSlot
 from app.domain.emergency.errors import UnitNotFound
@@ -38,8 +44,6 @@ from app.domain.shared.scope import Scope
 strawberry.enum(Capability, name="EmergencyCapability", description="能力: what one can do")
 strawberry.enum(EquipmentKind, name="EmergencyEquipmentKind")
 strawberry.enum(DutyBasis, name="DutyBasis", description="Why a member is on duty")
-
-MAX_SLOTS = 50
 
 
 @strawberry.type
@@ -123,7 +127,7 @@ class EmergencyUnitNode(relay.Node):
             name=u.name,
             station_id=u.station_id,
             district_id=u.district_id,
-            leader_id=u.leader_id if u.leader_id.int else None,
+            leader_id=u.leader_id,
             offers=sorted(u.offers),
             equipment=[EmergencyEquipment.of(e) for e in u.equipment],
             version=u.version,
@@ -477,13 +481,6 @@ class EmergencyMutation:
         slots: list[EmergencyRosterSlotInput],
     ) -> EmergencyMemberResult:
         async def act(s: EmergencyUnitService, scope: Scope) -> MemberStatus:
-            if len(slots) > MAX_SLOTS:
-                raise field_invalid(
-                    "emergency.too_many_slots",
-                    "slots",
-                    f"At most {MAX_SLOTS} roster slots.",
-                    f"值班时段最多{MAX_SLOTS}个。",
-                )
             roster = [RosterSlot(x.weekday, x.start, x.end) for x in slots]
             return await s.set_roster(scope, _uid(id), volunteer_id, roster)
 
@@ -500,18 +497,12 @@ class EmergencyMutation:
         scope = await info.context.scope()
         service = _service(info)
         try:
-            unit_id = _uid(unit) if unit is not None else None
+            unit_id = optional_node_uuid(unit, "EmergencyUnit", UnitNotFound)
             if not available:
                 duty = await service.go_off_duty(scope, unit_id=unit_id)
-            elif until is None:
-                raise field_invalid(
-                    "emergency.until_required",
-                    "until",
-                    "Say until when you are available.",
-                    "请填写待命截止时间。",
-                )
             else:
-                duty = await service.go_available(scope, _aware(until, "until"), unit_id=unit_id)
+                at = _aware(until, "until") if until is not None else None
+                duty = await service.go_available(scope, at, unit_id=unit_id)
         except DomainError as e:
             return problem_of(e, info.context.lang)
         return MyDutyType.of(duty)

@@ -50,7 +50,7 @@ from app.api.rest.idempotency import run_idempotent
 from app.domain.emergency.errors import EquipmentNotFound, MemberNotFound, UnitNotFound
 from app.domain.emergency.model import EmergencyUnit
 from app.domain.emergency.services import EmergencyUnitService, NewEquipment, NewUnit
-from app.domain.shared.errors import InvalidInput, field_invalid
+from app.domain.shared.errors import InvalidInput
 from app.domain.shared.geo import Crs
 from app.domain.shared.scope import Scope
 
@@ -338,13 +338,6 @@ async def set_my_duty(
     service = _service(request)
     if body.status == "off_duty":
         return MyDutyOut.of(await service.go_off_duty(scope, unit_id=body.unit_id), crs)
-    if body.until is None:
-        raise field_invalid(
-            "emergency.until_required",
-            "until",
-            "Say until when you are available.",
-            "请填写待命截止时间。",
-        )
     duty = await service.go_available(scope, body.until, unit_id=body.unit_id)
     return MyDutyOut.of(duty, crs)
 

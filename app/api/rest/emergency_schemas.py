@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.api.rest.common import LocationIn, LocationOut
-from app.domain.emergency.duty import DutyBasis, RosterSlot
+from app.domain.emergency.duty import MAX_SLOTS, DutyBasis, RosterSlot
 from app.domain.emergency.glossary import EQUIPMENT_LABELS, Capability, EquipmentKind
 from app.domain.emergency.locations import MAX_BATCH, LocationSample
 from app.domain.emergency.model import LABEL_MAX, EmergencyUnit, EquipmentItem
@@ -121,7 +121,7 @@ class UnitOut(BaseModel):
             name=unit.name,
             station_id=unit.station_id,
             district_id=unit.district_id,
-            leader_id=unit.leader_id if unit.leader_id.int else None,
+            leader_id=unit.leader_id,
             base=LocationOut.of(unit.base, crs),
             offers=sorted(unit.offers),
             equipment=[EquipmentOut.of(e, crs) for e in unit.equipment],
@@ -146,7 +146,7 @@ class SlotIn(BaseModel):
 
 class RosterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    slots: list[SlotIn] = Field(max_length=50)
+    slots: list[SlotIn] = Field(max_length=MAX_SLOTS)
 
 
 class SlotOut(BaseModel):

@@ -78,10 +78,6 @@ DEFAULT_CHANNELS: Final = (
 )
 
 
-def _bad(code: str, field: str, en: str, zh: str) -> Exception:
-    return invalid(code, field, en, zh)
-
-
 @dataclass(frozen=True, slots=True)
 class RingPolicy:
     """Validated on creation: 1 to ``MAX_RINGS`` rings with radii strictly increasing
@@ -95,7 +91,7 @@ class RingPolicy:
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.rings) <= MAX_RINGS:
-            raise _bad(
+            raise invalid(
                 "rings_count",
                 "rings",
                 f"Give 1 to {MAX_RINGS} rings.",
@@ -104,7 +100,7 @@ class RingPolicy:
         previous = 0
         for ring in self.rings:
             if not previous < ring.radius_m <= MAX_RADIUS_M:
-                raise _bad(
+                raise invalid(
                     "ring_radius",
                     "rings",
                     f"Ring radii increase strictly, up to {MAX_RADIUS_M} m.",
@@ -112,35 +108,35 @@ class RingPolicy:
                 )
             previous = ring.radius_m
             if not 1 <= ring.max_alerts <= MAX_ALERTS_PER_RING:
-                raise _bad(
+                raise invalid(
                     "ring_size",
                     "rings",
                     f"A ring alerts 1 to {MAX_ALERTS_PER_RING}.",
                     f"每圈通知人数须为1至{MAX_ALERTS_PER_RING}。",
                 )
             if not 1 <= ring.timeout_s <= MAX_TIMEOUT_S:
-                raise _bad(
+                raise invalid(
                     "ring_timeout",
                     "rings",
                     f"A ring waits 1 to {MAX_TIMEOUT_S} s.",
                     f"每圈等待时间须为1至{MAX_TIMEOUT_S}秒。",
                 )
         if self.needed_accepts < 1:
-            raise _bad(
+            raise invalid(
                 "needed_accepts",
                 "needed_accepts",
                 "At least one accept is needed.",
                 "所需响应人数至少为1。",
             )
         if not self.channels or self.channels[0].delay_s != 0:
-            raise _bad(
+            raise invalid(
                 "channels_start",
                 "channels",
                 "The first channel is used at once (0 s).",
                 "第一个通知渠道须立即（0秒）使用。",
             )
         if len({s.channel for s in self.channels}) != len(self.channels):
-            raise _bad(
+            raise invalid(
                 "channel_twice",
                 "channels",
                 "Each channel at most once.",
@@ -148,7 +144,7 @@ class RingPolicy:
             )
         delays = [s.delay_s for s in self.channels]
         if any(b <= a for a, b in pairwise(delays)) or delays[-1] > MAX_CHANNEL_DELAY_S:
-            raise _bad(
+            raise invalid(
                 "channel_delays",
                 "channels",
                 "Channel delays increase strictly, up to an hour.",

@@ -34,6 +34,7 @@ from app.domain.shared.clock import CHINA_TZ
 from app.domain.shared.events import DomainEvent
 
 MAX_AD_HOC: Final = timedelta(hours=12)
+MAX_SLOTS: Final = 50  # weekly roster slots of one member
 MAX_SHIFT: Final = timedelta(hours=24)
 WEEKDAY_LABELS: Final = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
@@ -163,13 +164,18 @@ class MemberDuty:
         )
 
     def set_roster(self, slots: Iterable[RosterSlot]) -> None:
-        self.roster = tuple(dict.fromkeys(slots))
+        roster = tuple(dict.fromkeys(slots))
+        if len(roster) > MAX_SLOTS:
+            raise invalid(
+                "too_many_slots",
+                "slots",
+                f"At most {MAX_SLOTS} roster slots.",
+                f"值班时段最多{MAX_SLOTS}个。",
+            )
+        self.roster = roster
 
     def add_shift(self, shift: Shift) -> None:
         self.shifts = (*self.shifts, shift)
-
-    def drop_past_shifts(self, now: datetime) -> None:
-        self.shifts = tuple(s for s in self.shifts if s.end > now)
 
     def go_available(self, until: datetime, *, at: datetime) -> None:
         """ "I'm available now" until ``until`` (after ``at``, at most ``MAX_AD_HOC``)."""

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 
 from app.domain.shared.errors import (
     Conflict,
-    FieldError,
     InvalidInput,
     InvalidTransition,
     NotAllowed,
     NotFound,
+    field_invalid,
 )
 
 
@@ -101,12 +101,7 @@ class CapabilityNotCertified(NotAllowed):
 
 def invalid(code: str, field: str, message_en: str, message_zh: str) -> InvalidInput:
     """Bad input in one field, coded ``emergency.<reason>``."""
-    return InvalidInput(
-        message_en,
-        message_zh,
-        code=f"emergency.{code}",
-        fields=[FieldError(field=field, code=code, message=message_en)],
-    )
+    return field_invalid(f"emergency.{code}", field, message_en, message_zh)
 
 
 class UnitNotFound(NotFound):

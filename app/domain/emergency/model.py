@@ -109,7 +109,7 @@ class EmergencyUnit:
     station_id: uuid.UUID
     district_id: uuid.UUID
     name: str
-    leader_id: uuid.UUID
+    leader_id: uuid.UUID | None  # None when the team's leader left
     base: GeoPoint
     equipment: list[EquipmentItem] = field(default_factory=list)
     version: int = 1

@@ -184,10 +184,10 @@ def duty_end(duties: Iterable[MemberDuty], now: datetime) -> datetime | None:
 
 
 def sees_all(scope: Scope, unit: EmergencyUnit) -> bool:
-    """Staff of the unit's station (or district): names, certificates and locations."""
-    return scope.unrestricted or (
-        scope.is_staff and scope.sees_station(unit.station_id, unit.district_id)
-    )
+    """Writing staff of the unit's station (or district): names, certificates and
+    locations. An auditor's read reach does not extend to members' location tracks
+    (personal data, PIPL), and reach is counted per role, never lent between roles."""
+    return scope.unrestricted or scope.writes_at(unit.station_id, unit.district_id)
 
 
 def _unit_event(name: str, unit: EmergencyUnit, at: datetime, **payload: Any) -> DomainEvent:
@@ -414,11 +414,14 @@ class EmergencyUnitService:
         today = local_date(now)
         async with self.uow_factory(scope) as uow:
             me = await self._me(uow, scope)
+        # The training context reads through its own unit of work: before this one opens,
+        # so one request never waits for a second pooled connection while holding one.
+        found = await self.certificates.certificates_of(scope, [me])
+        certificates = [held(c) for c in found.get(me, [])]
+        async with self.uow_factory(scope) as uow:
             unit = await self._unit(uow, unit_id)
             if not await uow.teams.is_member(unit.id, me):
                 raise MemberNotFound()
-            found = await self.certificates.certificates_of(scope, [me])
-            certificates = [held(c) for c in found.get(me, [])]
             record = await uow.members.get(unit.id, me, for_update=True)
             record = record or MemberRecord.blank(unit.id, me)
             record.member.claim(wanted, certificates, today)
@@ -584,9 +587,17 @@ class EmergencyUnitService:
         return self._my_duty(me, units, records, last, now)
 
     async def go_available(
-        self, scope: Scope, until: datetime, *, unit_id: uuid.UUID | None = None
+        self, scope: Scope, until: datetime | None, *, unit_id: uuid.UUID | None = None
     ) -> MyDuty:
-        """我现在可以响应: on duty now until ``until`` (at most 12 h), in one unit or all."""
+        """我现在可以响应: on duty now until ``until`` (required, at most 12 h), in one unit
+        or all."""
+        if until is None:
+            raise invalid(
+                "until_required",
+                "until",
+                "Say until when you are available.",
+                "请填写待命截止时间。",
+            )
         return await self._change_duty(
             scope,
             unit_id,

@@ -28,7 +28,7 @@ from app.domain.shared.geo import GeoPoint
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.ports import TeamRepository
 from app.infra.db.help_repo import SqlVolunteerRoster
-from app.infra.db.organisation_repo import point_wkt
+from app.infra.db.organisation_repo import geography
 from app.infra.db.tables.emergency import (
     emergency_equipment,
     emergency_last_locations,
@@ -46,11 +46,6 @@ mb = emergency_unit_members
 ll = emergency_last_locations
 ls = emergency_location_samples
 # A team whose leader left keeps its unit; nobody leads it until a new leader is set.
-NO_LEADER = uuid.UUID(int=0)
-
-
-def geography(point: GeoPoint) -> Any:
-    return sa.func.ST_GeogFromText(point_wkt(point))
 
 
 def _lon_lat(column: Any, prefix: str) -> tuple[Any, Any]:
@@ -105,7 +100,7 @@ class SqlUnitRepository:
                 station_id=r.station_id,
                 district_id=r.district_id,
                 name=r.name,
-                leader_id=r.leader_id or NO_LEADER,
+                leader_id=r.leader_id,
                 base=GeoPoint(r.base_lon, r.base_lat),
                 equipment=equipment[r.id],
                 version=r.version,
