@@ -29,7 +29,6 @@ from app.domain.shared.geo import from_wgs84, to_wgs84
 from app.domain.shared.personal_data import parse_cn_mobile
 from app.domain.tips.errors import TipNotFound, referred_station_unknown
 from app.domain.tips.model import Category, Outcome, TipEvent, TipStatus, Urgency
-from app.domain.tips.ports import TipFilter
 from app.domain.tips.services import NewTip, TipService, TipView
 from app.domain.tips.views import TimeAgo
 
@@ -218,12 +217,12 @@ class TipsQuery:
         scope = await info.context.scope()
         service = info.context.services.get(TipService)
         f = filter or TipFilterInput()
-        where = TipFilter(
-            status=f.status,
-            category=f.category,
-            urgency=f.urgency,
-            grid_id=node_uuid(f.grid_id, "OrgUnit", TipNotFound) if f.grid_id else None,
-            overdue_at=service.clock.now() if f.overdue else None,
+        where = service.queue_filter(
+            f.status,
+            f.category,
+            f.urgency,
+            node_uuid(f.grid_id, "OrgUnit", TipNotFound) if f.grid_id else None,
+            overdue=f.overdue,
         )
         views, more = await service.queue_views(
             scope, where, limit=first_of(first), after=after_id(after)

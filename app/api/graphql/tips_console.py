@@ -47,12 +47,12 @@ class TipFeedbackTemplateNode:
 
 def _where(service: TipService, f: TipFilterInput | None) -> TipFilter:
     f = f or TipFilterInput()
-    return TipFilter(
-        status=f.status,
-        category=f.category,
-        urgency=f.urgency,
-        grid_id=node_uuid(f.grid_id, "OrgUnit", TipNotFound) if f.grid_id else None,
-        overdue_at=service.clock.now() if f.overdue else None,
+    return service.queue_filter(
+        f.status,
+        f.category,
+        f.urgency,
+        node_uuid(f.grid_id, "OrgUnit", TipNotFound) if f.grid_id else None,
+        overdue=f.overdue,
     )
 
 

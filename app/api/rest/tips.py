@@ -45,7 +45,6 @@ from app.domain.shared.personal_data import parse_cn_mobile
 from app.domain.shared.scope import Scope
 from app.domain.tips.errors import TipNotFound
 from app.domain.tips.model import Category, TipStatus, Urgency
-from app.domain.tips.ports import TipFilter
 from app.domain.tips.services import NewTip, TipService, TipView
 
 router = APIRouter(tags=["tips"])
@@ -149,13 +148,7 @@ async def list_tips(
     cursor: PageCursor = None,
 ) -> Any:
     service = _service(request)
-    where = TipFilter(
-        status=status,
-        category=category,
-        urgency=urgency,
-        grid_id=grid_id,
-        overdue_at=service.clock.now() if overdue else None,
-    )
+    where = service.queue_filter(status, category, urgency, grid_id, overdue=overdue)
     views, more = await service.queue_views(scope, where, limit=limit, after=after_id(cursor))
     lang = lang_of(request)
     items = [tip_json(v, lang, crs, with_history=False) for v in views]
@@ -192,13 +185,7 @@ async def map_tips(
     limit: PageLimit = 200,
 ) -> dict[str, Any]:
     service = _service(request)
-    where = TipFilter(
-        status=status,
-        category=category,
-        urgency=urgency,
-        grid_id=grid_id,
-        overdue_at=service.clock.now() if overdue else None,
-    )
+    where = service.queue_filter(status, category, urgency, grid_id, overdue=overdue)
     # Auditors without a writing role at a tip's station get its coarse (cell centre) point.
     return await service.map(scope, where, limit=limit)
 

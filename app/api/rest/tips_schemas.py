@@ -116,17 +116,6 @@ class TipMediaOut(BaseModel):
     url: str | None
     thumbnail_url: str | None
 
-    @classmethod
-    def of(cls, view: MediaView) -> TipMediaOut:
-        m = view.media
-        return cls(
-            id=m.id,
-            kind=m.kind,
-            content_type=m.content_type,
-            url=view.url,
-            thumbnail_url=view.thumbnail_url,
-        )
-
 
 class TipOut(BaseModel):
     """A tip as the caller may see it: the reporter sees status and feedback; station

@@ -26,6 +26,7 @@ from app.domain.hazards.errors import (
     HazardInvalidTransition,
     NotReinspector,
 )
+from app.domain.organisation.model import Routing as Routing  # shared by the reports
 from app.domain.shared.clock import local_date
 from app.domain.shared.errors import field_invalid
 from app.domain.shared.geo import GeoPoint
@@ -175,14 +176,6 @@ def checked_note(note: str | None, *, required: bool, field_name: str = "note") 
         f"说明须为1至{NOTE_MAX}字。",
         required=required,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Routing:
-    district_id: uuid.UUID
-    station_id: uuid.UUID | None  # None: the district queue
-    community_id: uuid.UUID | None
-    grid_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, slots=True)

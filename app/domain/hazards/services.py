@@ -233,8 +233,8 @@ class HazardService:
         existing = await self._retry_of(scope, hazard_id)
         if existing is not None:
             return existing
-        placement = await self.locator.locate(new.location)
-        if placement.district_id is None:
+        routing = Routing.of(await self.locator.locate(new.location))
+        if routing is None:
             raise outside_service_area()
         async with self.uow_factory(scope) as uow:
             if self.velocity is not None:  # over a limit: nothing is committed
@@ -246,7 +246,7 @@ class HazardService:
             if new.subcategory_id is not None and (
                 category is None
                 or category.top != new.category
-                or category.district_id != placement.district_id
+                or category.district_id != routing.district_id
             ):
                 raise CategoryNotFound()  # unknown, of another category or district
             rule = category.duplicate_rule if category else DuplicateRule()
@@ -255,12 +255,7 @@ class HazardService:
                 category=new.category,
                 description=new.description,
                 location=new.location,
-                routing=Routing(
-                    placement.district_id,
-                    placement.station_id,
-                    placement.community_id,
-                    placement.grid_id,
-                ),
+                routing=routing,
                 reporter_id=scope.account_id,
                 media_ids=new.media_ids,
                 at=now,

@@ -25,6 +25,7 @@ from app.domain.help.errors import (
     HelpOfferNotFound,
     OwnRequest,
 )
+from app.domain.organisation.model import Routing as Routing  # shared by the reports
 from app.domain.shared.errors import field_invalid
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
@@ -148,14 +149,6 @@ def checked_description(description: str) -> str:
             f"请描述需要帮助的情况（1至{DESCRIPTION_MAX}字）。",
         )
     return text
-
-
-@dataclass(frozen=True, slots=True)
-class Routing:
-    district_id: uuid.UUID
-    station_id: uuid.UUID | None  # None: the district queue
-    community_id: uuid.UUID | None
-    grid_id: uuid.UUID | None
 
 
 @dataclass(slots=True)

@@ -197,20 +197,15 @@ class HelpService:
         existing = await self._retry_of(scope, request_id)
         if existing is not None:
             return existing
-        placement = await self.locator.locate(new.location)
-        if placement.district_id is None:
+        routing = Routing.of(await self.locator.locate(new.location))
+        if routing is None:
             raise outside_service_area()
         request = HelpRequest.open(
             id=request_id,
             kind=new.kind,
             description=new.description,
             location=new.location,
-            routing=Routing(
-                placement.district_id,
-                placement.station_id,
-                placement.community_id,
-                placement.grid_id,
-            ),
+            routing=routing,
             requester_id=scope.account_id,
             media_ids=new.media_ids,
             at=now,

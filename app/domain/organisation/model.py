@@ -138,6 +138,29 @@ class Placement:
 
 
 @dataclass(frozen=True, slots=True)
+class Routing:
+    """Where a report (tip, hazard, help request) was routed: its district always, and the
+    station (None: the district queue), community and grid covering its location."""
+
+    district_id: uuid.UUID
+    station_id: uuid.UUID | None  # None: the district queue
+    community_id: uuid.UUID | None
+    grid_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, placement: Placement) -> Routing | None:
+        """The routing of a record found at ``placement``; None outside every district."""
+        if placement.district_id is None:
+            return None
+        return cls(
+            placement.district_id,
+            placement.station_id,
+            placement.community_id,
+            placement.grid_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Slice(Generic[T]):
     """One keyset page: ``has_more`` says whether items follow the last one."""
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from app.domain.organisation.model import Routing as Routing  # shared by the reports
 from app.domain.shared.errors import field_invalid
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
@@ -110,14 +111,6 @@ class TipEvent:
     def feedback_text(self, lang: str) -> str:
         text = self.feedback_zh if lang.startswith("zh") else self.feedback_en
         return text or ""
-
-
-@dataclass(frozen=True, slots=True)
-class Routing:
-    district_id: uuid.UUID
-    station_id: uuid.UUID | None
-    community_id: uuid.UUID | None
-    grid_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,8 +208,8 @@ class TipService:
             existing = await self._retry_of(scope, tip_id)
             if existing is not None:
                 return existing
-        placement = await self.locator.locate(new.location)
-        if placement.district_id is None:
+        routing = Routing.of(await self.locator.locate(new.location))
+        if routing is None:
             raise outside_service_area()
         now = self.clock.now()
         tip = Tip(
@@ -219,12 +219,7 @@ class TipService:
             location=new.location,
             urgency=new.urgency,
             anonymous=new.anonymous,
-            routing=Routing(
-                placement.district_id,
-                placement.station_id,
-                placement.community_id,
-                placement.grid_id,
-            ),
+            routing=routing,
             submitted_at=now,
             media_ids=tuple(dict.fromkeys(new.media_ids)),
         )
@@ -351,6 +346,24 @@ class TipService:
             TipView(t, False, [e for e in events.get(t.id, []) if e.feedback], False) for t in tips
         ]
         return {v.id: v for v in await self._with_media(*views)}
+
+    def queue_filter(
+        self,
+        status: TipStatus | None = None,
+        category: Category | None = None,
+        urgency: Urgency | None = None,
+        grid_id: uuid.UUID | None = None,
+        *,
+        overdue: bool = False,
+    ) -> TipFilter:
+        """The queue's filter; ``overdue``: open work past its due time now."""
+        return TipFilter(
+            status=status,
+            category=category,
+            urgency=urgency,
+            grid_id=grid_id,
+            overdue_at=self.clock.now() if overdue else None,
+        )
 
     async def queue_views(
         self, scope: Scope, where: TipFilter, *, limit: int, after: uuid.UUID | None
@@ -518,7 +531,14 @@ class TipService:
         station's queue (``tip.referred``); the referring station loses sight of it."""
         async with self.uow_factory(scope) as uow:
             tip = await self._for_write(uow, scope, tip_id)
-            if duplicate_of is not None and await uow.tips.get(duplicate_of) is None:
+            original = await uow.tips.get(duplicate_of) if duplicate_of is not None else None
+            if duplicate_of is not None and not (
+                original is not None
+                and duplicate_of != tip_id
+                # the original must be work of the caller's jurisdiction, not merely a
+                # tip they can see as its reporter
+                and (scope.unrestricted or is_staff_of(scope, original))
+            ):
                 raise field_invalid(
                     "tip.duplicate_of_unknown",
                     "duplicate_of",

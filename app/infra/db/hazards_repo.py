@@ -52,7 +52,7 @@ from app.domain.shared.protection import BlindIndexer
 from app.domain.shared.scope import Role, Scope
 from app.infra.db.help_repo import SqlVolunteerRoster, serving_stations
 from app.infra.db.media_repo import SqlMediaRepository
-from app.infra.db.organisation_repo import point_wkt
+from app.infra.db.organisation_repo import geography
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.hazards import (
     hazard_categories,
@@ -76,10 +76,6 @@ d = hazard_departments
 c = hazard_categories
 REPORTER_PURPOSE = "hazard.reporter"
 ACTIVE = (HazardStatus.ASSIGNED.value, HazardStatus.RECTIFYING.value)
-
-
-def geography(point: GeoPoint) -> Any:
-    return sa.func.ST_GeogFromText(point_wkt(point))
 
 
 _COLUMNS = (

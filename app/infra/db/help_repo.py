@@ -43,7 +43,7 @@ from app.domain.shared.geo import GeoPoint
 from app.domain.shared.personal_data import mask_name
 from app.domain.shared.scope import Scope
 from app.infra.db.media_repo import SqlMediaRepository
-from app.infra.db.organisation_repo import point_wkt
+from app.infra.db.organisation_repo import geography
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.help import help_events, help_offers, help_requests
 from app.infra.db.tables.volunteers import team_memberships, teams, volunteers
@@ -53,10 +53,6 @@ h = help_requests
 o = help_offers
 e = help_events
 SERVING_STATUSES = ("active", "probation")
-
-
-def _geography(point: GeoPoint) -> Any:
-    return sa.func.ST_GeogFromText(point_wkt(point))
 
 
 _COLUMNS = (
@@ -214,7 +210,7 @@ class SqlHelpRepository(HelpRepository):
                 id=request.id,
                 kind=request.kind.value,
                 description=request.description,
-                location=_geography(request.location),
+                location=geography(request.location),
                 district_id=r.district_id,
                 station_id=r.station_id,
                 community_id=r.community_id,
@@ -317,7 +313,7 @@ class SqlHelpRepository(HelpRepository):
         query = sa.select(*_COLUMNS).where(
             h.c.status == HelpStatus.OPEN.value,
             h.c.station_id.in_(list(station_ids)),
-            sa.func.ST_DWithin(h.c.location, _geography(point), radius_m),
+            sa.func.ST_DWithin(h.c.location, geography(point), radius_m),
         )
         return await self._slice(query, limit, after)
 

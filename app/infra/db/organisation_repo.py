@@ -68,6 +68,11 @@ def point_wkt(point: GeoPoint) -> str:
     return f"SRID=4326;POINT({point.lon!r} {point.lat!r})"
 
 
+def geography(point: GeoPoint) -> Any:
+    """A WGS-84 point as a PostGIS geography value (for inserts and distance filters)."""
+    return sa.func.ST_GeogFromText(point_wkt(point))
+
+
 def _unit(row: Any, with_boundary: bool) -> OrgUnit:
     boundary = to_shape(row.boundary) if with_boundary and row.boundary is not None else None
     return OrgUnit(
@@ -228,10 +233,6 @@ def _point(row: Any) -> WatchPoint:
     )
 
 
-def _geography(point: GeoPoint) -> Any:
-    return sa.func.ST_GeogFromText(point_wkt(point))
-
-
 class SqlWatchPointRepository:
     def __init__(self, session: AsyncSession, scope: Scope) -> None:
         self.session = session
@@ -258,7 +259,7 @@ class SqlWatchPointRepository:
             query = query.where(w.c.active.is_(where.active))
         if where.near is not None:
             radius = where.radius_m if where.radius_m is not None else 500.0
-            query = query.where(sa.func.ST_DWithin(w.c.location, _geography(where.near), radius))
+            query = query.where(sa.func.ST_DWithin(w.c.location, geography(where.near), radius))
         if after is not None:
             query = query.where(w.c.id < after)
         rows = (await self.session.execute(query.order_by(w.c.id.desc()).limit(limit + 1))).all()
@@ -284,7 +285,7 @@ class SqlWatchPointRepository:
                         id=point.id,
                         code=point.code,
                         name=point.name,
-                        location=_geography(point.location),
+                        location=geography(point.location),
                         radius_m=point.radius_m,
                         district_id=point.district_id,
                         station_id=point.station_id,
@@ -313,7 +314,7 @@ class SqlWatchPointRepository:
             )
             .values(
                 name=point.name,
-                location=_geography(point.location),
+                location=geography(point.location),
                 radius_m=point.radius_m,
                 district_id=point.district_id,
                 station_id=point.station_id,
