@@ -21,6 +21,7 @@ import structlog
 
 from app.domain.notifications.model import Kind, link_to
 from app.domain.notifications.services import NotificationService
+from app.domain.organisation.services import OrgUnitNotFound
 from app.domain.rewards.errors import (
     RewardNotFound,
     SourceNotFound,
@@ -240,7 +241,8 @@ class RewardService:
             )
 
     async def budget(self, scope: Scope, station_id: uuid.UUID) -> Budget:
-        if not (scope.unrestricted or (scope.is_staff and station_id in scope.station_ids)):
+        _require_reach(scope, station_id)
+        if not (scope.unrestricted or scope.is_staff):
             raise NotAllowed()
         now = self.clock.now()
         start, end = month_bounds(now)
@@ -268,6 +270,7 @@ class RewardService:
         max_fen: int,
         expected_version: int | None = None,
     ) -> RewardRule:
+        _require_reach(scope, station_id)
         if not (scope.unrestricted or station_id in scope.stations_as(*APPROVER_ROLES)):
             raise NotAllowed()
         rule = RewardRule(
@@ -411,3 +414,9 @@ class PayoutService:
             if after is not None and after.status != reward.status:
                 changed += 1
         return changed
+
+
+def _require_reach(scope: Scope, station_id: uuid.UUID) -> None:
+    """A station outside the caller's jurisdiction is not found (like any foreign id)."""
+    if not (scope.unrestricted or station_id in scope.station_ids):
+        raise OrgUnitNotFound()
