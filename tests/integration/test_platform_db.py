@@ -15,6 +15,7 @@ from app.domain.shared.events import DomainEvent
 from app.domain.shared.idempotency import BeginOutcome, StoredResponse
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import Role, Scope
+from app.infra.db import raw
 from app.infra.db.idempotency import SqlIdempotencyStore
 from app.infra.db.tables.identity import accounts
 from app.infra.db.tables.platform import audit_log, outbox
@@ -68,6 +69,30 @@ async def test_without_commit_nothing_is_written(session_factory: SF) -> None:
     assert await _count(session_factory, accounts, accounts.c.id == account_id) == 0
     assert await _count(session_factory, outbox, outbox.c.aggregate_id == account_id) == 0
     assert await _count(session_factory, audit_log, audit_log.c.record_id == account_id) == 0
+
+
+async def test_a_raw_statement_first_in_a_unit_of_work_is_inside_its_transaction(
+    session_factory: SF,
+) -> None:
+    """Statements on the driver connection (app/infra/db/raw.py) begin the session's
+    transaction first: one run before any SQLAlchemy statement is rolled back with it."""
+    account_id = new_id()
+    with pytest.raises(RuntimeError):  # noqa: PT012 - the failure happens mid unit of work
+        async with SqlUnitOfWork(session_factory, _scope()) as uow:
+            await raw.execute(
+                uow.session,
+                "INSERT INTO accounts (id, kind) VALUES ($1, 'resident')",
+                account_id,
+            )
+            await uow.session.execute(sa.select(1))
+            raise RuntimeError("use case failed")
+    assert await _count(session_factory, accounts, accounts.c.id == account_id) == 0
+    async with SqlUnitOfWork(session_factory, _scope()) as uow:
+        await raw.execute(
+            uow.session, "INSERT INTO accounts (id, kind) VALUES ($1, 'resident')", account_id
+        )
+        await uow.commit()
+    assert await _count(session_factory, accounts, accounts.c.id == account_id) == 1
 
 
 async def test_audit_log_is_append_only(session_factory: SF) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,44 +56,53 @@ class SqlIdempotencyStore:
                 await s.execute(
                     sa.select(t).where(t.c.principal == principal, t.c.key == key).with_for_update()
                 )
-            ).one()
-            if row.expires_at <= now:
-                await s.execute(
-                    sa.update(t)
-                    .where(t.c.principal == principal, t.c.key == key)
-                    .values(
-                        operation=operation,
-                        request_hash=request_hash,
-                        state="in_flight",
-                        response_status=None,
-                        response_headers=None,
-                        response_body=None,
-                        created_at=now,
-                        locked_until=now + self._lock,
-                        expires_at=now + self._ttl,
-                    )
-                )
-                return BeginResult(BeginOutcome.STARTED)
-            if row.operation != operation or row.request_hash != request_hash:
-                return BeginResult(BeginOutcome.MISMATCH)
-            if row.state == "completed":
-                return BeginResult(
-                    BeginOutcome.REPLAY,
-                    StoredResponse(
-                        status=row.response_status,
-                        headers=dict(row.response_headers or {}),
-                        body=bytes(row.response_body or b""),
-                    ),
-                )
-            if row.locked_until > now:
-                return BeginResult(BeginOutcome.IN_FLIGHT)
-            # A previous attempt died mid-flight: take the lock over and run again.
+            ).one_or_none()
+            if row is not None:
+                return await self._decide(s, row, operation, request_hash, now)
+        # Released (a failed request) or purged since the claim missed it: claim again.
+        return await self.begin(principal, key, operation, request_hash, now)
+
+    async def _decide(
+        self, s: AsyncSession, row: Any, operation: str, request_hash: bytes, now: datetime
+    ) -> BeginResult:
+        principal, key = row.principal, row.key
+        if row.expires_at <= now:
             await s.execute(
                 sa.update(t)
                 .where(t.c.principal == principal, t.c.key == key)
-                .values(locked_until=now + self._lock)
+                .values(
+                    operation=operation,
+                    request_hash=request_hash,
+                    state="in_flight",
+                    response_status=None,
+                    response_headers=None,
+                    response_body=None,
+                    created_at=now,
+                    locked_until=now + self._lock,
+                    expires_at=now + self._ttl,
+                )
             )
             return BeginResult(BeginOutcome.STARTED)
+        if row.operation != operation or row.request_hash != request_hash:
+            return BeginResult(BeginOutcome.MISMATCH)
+        if row.state == "completed":
+            return BeginResult(
+                BeginOutcome.REPLAY,
+                StoredResponse(
+                    status=row.response_status,
+                    headers=dict(row.response_headers or {}),
+                    body=bytes(row.response_body or b""),
+                ),
+            )
+        if row.locked_until > now:
+            return BeginResult(BeginOutcome.IN_FLIGHT)
+        # A previous attempt died mid-flight: take the lock over and run again.
+        await s.execute(
+            sa.update(t)
+            .where(t.c.principal == principal, t.c.key == key)
+            .values(locked_until=now + self._lock)
+        )
+        return BeginResult(BeginOutcome.STARTED)
 
     async def complete(self, principal: str, key: str, response: StoredResponse) -> None:
         headers = json.dumps(response.headers, ensure_ascii=False)

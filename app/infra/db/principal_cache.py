@@ -35,7 +35,7 @@ import structlog
 
 from app.domain.identity.model import AccountStatus
 from app.domain.identity.ports import Principal, PrincipalReader
-from app.infra.realtime.pg_notify import plain_dsn
+from app.infra.db.raw import plain_dsn
 
 CHANNEL: Final = "shouwang_principals"
 EVERYONE: Final = "*"

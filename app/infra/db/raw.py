@@ -34,7 +34,7 @@ def _observe(sql: str) -> None:
         observer(sql)
 
 
-async def driver(session: AsyncSession) -> asyncpg.Connection:
+async def _driver(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under ``session``, with the session's transaction begun
     (SQLAlchemy's adapter starts it lazily, on its first statement; a statement run
     beside it before that would otherwise run outside the transaction)."""
@@ -45,6 +45,11 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
         await adapter._start_transaction()
     raw: asyncpg.Connection = fairy.driver_connection
     return raw
+
+
+def plain_dsn(database_url: str) -> str:
+    """asyncpg's DSN for the SQLAlchemy URL (``postgresql+asyncpg://`` → ``postgresql://``)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
 class Compiled:
@@ -75,11 +80,12 @@ class NativePool:
     same json/jsonb codecs SQLAlchemy's dialect registers (text in, Python values out)."""
 
     def __init__(self, url: str, *, size: int, server_settings: dict[str, str]) -> None:
-        self._dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self._dsn = plain_dsn(url)
         self._size = size
         self._settings = server_settings
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
+        self._closed = False
 
     async def _init(self, connection: asyncpg.Connection) -> None:
         for name in ("json", "jsonb"):
@@ -90,6 +96,8 @@ class NativePool:
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             async with self._lock:
+                if self._closed:
+                    raise RuntimeError("the native pool is closed")
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
                         self._dsn,
@@ -103,9 +111,16 @@ class NativePool:
         return self._pool
 
     async def close(self) -> None:
+        self._closed = True
         pool, self._pool = self._pool, None
         if pool is not None:
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                pool.terminate()  # a connection stuck in a statement must not hang shutdown
+
+
+CLOSE_TIMEOUT_S = 10.0
 
 
 async def _keep_session(_connection: asyncpg.Connection) -> None:
@@ -179,17 +194,12 @@ async def _run(session: AsyncSession, method: str, sql: str, args: tuple[Any, ..
         # An autocommit session that has not started: the statement runs on its own.
         return await Autocommit(session.bind)._run(method, sql, args)  # type: ignore[arg-type]
     _observe(sql)
-    return await getattr(await driver(session), method)(sql, *args)
+    return await getattr(await _driver(session), method)(sql, *args)
 
 
 async def fetch(session: AsyncSession, sql: str, *args: Any) -> Sequence[asyncpg.Record]:
     rows: Sequence[asyncpg.Record] = await _run(session, "fetch", sql, args)
     return rows
-
-
-async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await _run(session, "fetchrow", sql, args)
-    return row
 
 
 async def fetchval(session: AsyncSession, sql: str, *args: Any) -> Any:

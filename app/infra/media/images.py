@@ -23,6 +23,7 @@ from app.domain.media.model import (
     UnsupportedMediaType,
 )
 from app.domain.media.ports import Processed, Sniffed
+from app.domain.review.model import to_signed64
 
 THUMBNAIL_SIZE = 320
 JPEG_QUALITY = 85
@@ -91,7 +92,7 @@ def perceptual_hash(image: Image.Image) -> int | None:
     value = 0
     for bit in bits:
         value = (value << 1) | int(bool(bit))
-    return value - (1 << 64) if value >= 1 << 63 else value
+    return to_signed64(value)
 
 
 def _pixels_only(image: Image.Image) -> Image.Image:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import re
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -116,6 +117,6 @@ class LocalMediaStorage:
 def _write_atomically(path: Path, data: bytes) -> None:
     """A reader never sees half a file: write a temporary sibling, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)

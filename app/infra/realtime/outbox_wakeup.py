@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from app.infra.realtime.pg_notify import plain_dsn
+from app.infra.db.raw import plain_dsn
 
 CHANNEL = "outbox_new"
 RECONNECT_MIN_S = 0.5

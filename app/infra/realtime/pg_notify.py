@@ -17,10 +17,10 @@ from typing import Any
 import asyncpg
 import structlog
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.tips.realtime import TipChanged
+from app.infra.db.raw import plain_dsn
 
 CHANNEL = "shouwang_tips"
 # A subscriber that falls this far behind loses the oldest changes, not the process memory.
@@ -52,11 +52,6 @@ def decode(payload: str) -> TipChanged | None:
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring malformed tip notification")
         return None
-
-
-def plain_dsn(database_url: str) -> str:
-    """asyncpg's DSN for the SQLAlchemy URL (``postgresql+asyncpg://`` → ``postgresql://``)."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
 class PgTipUpdates:
