@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     # Emergency units: days location history (and last known locations) of on-duty
     # members are kept (PIPL: location tracks are sensitive); housekeeping purges older.
     emergency_location_retention_days: int = Field(default=7, ge=1, le=365)
+    # Seconds an alert waits for a realtime connection to take it before the member counts
+    # as not connected (then push goes at once instead of after its delay).
+    emergency_realtime_grace_s: float = Field(default=5.0, ge=1.0, le=60.0)
+    # How often the worker runs its tickers: due ring decisions and escalations (seconds).
+    worker_tick_interval_s: float = Field(default=1.0, ge=0.1, le=30.0)
 
     # SMS
     sms_adapter: SmsAdapter = SmsAdapter.DEV
@@ -110,6 +115,9 @@ class Settings(BaseSettings):
     tencent_sms_sdk_app_id: str = ""
     tencent_sms_sign_name: str = ""
     tencent_sms_template_id: str = ""
+    # Emergency alerts to members not connected: "{1}调派：您附近有警情需要支援（{2}），
+    # 请立即打开守望查看并响应。编号{3}" (marker 紧急/演练, incident type, short code).
+    tencent_sms_alert_template_id: str = ""
     tencent_sms_region: str = "ap-guangzhou"
     tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
 
@@ -252,6 +260,10 @@ class Settings(BaseSettings):
             self.tencent_sms_secret_id and self.tencent_sms_secret_key.get_secret_value()
         ):
             problems.append("Tencent SMS credentials are missing")
+        if self.sms_adapter == SmsAdapter.TENCENT and not self.tencent_sms_alert_template_id:
+            problems.append(
+                "SHOUWANG_TENCENT_SMS_ALERT_TEMPLATE_ID is missing (emergency alerts by SMS)"
+            )
         if self.wechat_adapter == WeChatAdapter.MINIPROGRAM and not (
             self.wechat_appid and self.wechat_secret.get_secret_value()
         ):

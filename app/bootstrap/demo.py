@@ -76,6 +76,9 @@ async def seed(services: Services, summary: SeedSummary) -> None:
     from app.bootstrap.demo_hazards import seed_hazards
 
     await seed_hazards(services, scope, summary)
+    from app.bootstrap.demo_emergency import seed_emergency
+
+    await seed_emergency(services, scope, summary)
 
 
 async def seed_demo(settings: Settings, console: Console) -> SeedSummary:
@@ -112,3 +115,6 @@ def _print(console: Console, summary: SeedSummary) -> None:
         "Residents sign in with any phone number: POST /api/v1/auth/otp, then read the code "
         "from the SMS outbox file (SHOUWANG_SMS_DEV_OUTBOX)."
     )
+    from app.bootstrap.demo_emergency import print_responders
+
+    print_responders(console)

@@ -1,8 +1,11 @@
-"""The background worker: outbox delivery (app/bootstrap/delivery.py) and housekeeping
-(expired idempotency keys, OTP challenges, refresh tokens)."""
+"""The background worker: outbox delivery (app/bootstrap/delivery.py), tickers (work due
+within seconds, e.g. emergency ring decisions and escalations) and housekeeping (expired
+idempotency keys, OTP challenges, refresh tokens)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -18,6 +21,10 @@ log = structlog.get_logger("shouwang.worker")
 # Housekeeping tasks contributed by contexts: each returns how many rows it removed.
 Housekeeping = Callable[[Services], Awaitable[int]]
 TASKS: dict[str, Housekeeping] = {}
+# Tickers contributed by contexts: run every ``worker_tick_interval_s``; each returns how
+# many items it handled (a full batch runs again at once).
+Ticker = Callable[[Services], Awaitable[int]]
+TICKERS: dict[str, Ticker] = {}
 
 
 async def _purge_idempotency(services: Services) -> int:
@@ -41,6 +48,25 @@ async def run_once(services: Services) -> dict[str, int]:
     return results
 
 
+async def tick_once(services: Services) -> int:
+    handled = 0
+    for name, ticker in TICKERS.items():
+        try:
+            handled += await ticker(services)
+        except Exception:  # e.g. database restart: log and go on
+            log.exception("ticker failed", ticker=name)
+    return handled
+
+
+async def run_tickers(services: Services, interval_s: float) -> None:
+    """Run the tickers until cancelled; sleep only when a pass found nothing to do."""
+    while True:
+        if await tick_once(services) == 0:
+            await asyncio.sleep(interval_s)
+        else:
+            await asyncio.sleep(0.05)  # more may be due: go again soon
+
+
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
     """Deliver outbox events continuously, with housekeeping every few minutes, until
     SIGTERM/SIGINT; ``once`` drains what is due, runs housekeeping once and exits."""
@@ -52,10 +78,21 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     services = Services()
     wire_platform(services, platform)
     wiring.wire_contexts(services, platform)
+    tickers = (
+        None
+        if once
+        else asyncio.create_task(run_tickers(services, settings.worker_tick_interval_s))
+    )
     try:
+        if once:
+            await tick_once(services)
         report = await run_delivery(services, settings, once=once)
         log.info(
             "delivery done", delivered=report.delivered, retried=report.retried, dead=report.dead
         )
     finally:
+        if tickers is not None:
+            tickers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await tickers
         await platform.aclose()

@@ -17,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry import relay
-from support.auth import auth, officer_token, resident_token
+from support.auth import auth, officer_token
+from support.emergency import east, first_aid_certificate, new_unit, point, sample, team, volunteer
 from support.org import OrgTree, make_org_tree
-from support.volunteers import activate, application
 
 from app.bootstrap.emergency import purge_expired_locations
 from app.domain.shared.clock import FixedClock
@@ -57,97 +57,6 @@ async def c(clocked: Clocked) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def tree(clocked: Clocked) -> OrgTree:
     return await make_org_tree(clocked.app)
-
-
-def point(at: tuple[float, float], crs: str = "wgs84") -> dict[str, Any]:
-    return {"lon": at[0], "lat": at[1], "crs": crs}
-
-
-def east(at: tuple[float, float], degrees: float) -> tuple[float, float]:
-    return (round(at[0] + degrees, 7), at[1])
-
-
-def sample(at: datetime, where: tuple[float, float]) -> dict[str, Any]:
-    return {"at": at.isoformat(), "location": point(where), "accuracy_m": 8.5}
-
-
-async def volunteer(
-    c: httpx.AsyncClient, settings: Settings, officer: str, tree: OrgTree, name: str
-) -> tuple[str, str]:
-    """An active volunteer of the tree's station: (token, volunteer id)."""
-    token, _ = await resident_token(c, settings)
-    r = await c.post(
-        "/api/v1/volunteer-applications", json=application(tree, name=name), headers=auth(token)
-    )
-    assert r.status_code == 201, r.text
-    vid = str(r.json()["id"])
-    await activate(c, officer, vid)
-    return token, vid
-
-
-async def team(
-    c: httpx.AsyncClient, officer: str, tree: OrgTree, members: list[str], kind: str
-) -> str:
-    r = await c.post(
-        "/api/v1/teams",
-        json={
-            "brand": "阳湖N警",
-            "name": "花园社区最小应急单元",
-            "type": kind,
-            "station_id": str(tree.station_id),
-        },
-        headers=auth(officer),
-    )
-    assert r.status_code == 201, r.text
-    tid = str(r.json()["id"])
-    for vid in members:
-        added = await c.post(
-            f"/api/v1/teams/{tid}/members", json={"volunteer_id": vid}, headers=auth(officer)
-        )
-        assert added.status_code == 201, added.text
-    if members:
-        led = await c.put(
-            f"/api/v1/teams/{tid}/leader", json={"volunteer_id": members[0]}, headers=auth(officer)
-        )
-        assert led.status_code == 200, led.text
-    return tid
-
-
-async def first_aid_certificate(
-    c: httpx.AsyncClient, officer: str, tree: OrgTree, vid: str
-) -> None:
-    r = await c.post(
-        "/api/v1/courses",
-        json={
-            "code": f"JWLM-FA-{uuid.uuid4().hex[:6]}",
-            "title": "警物联盟大学堂·急救培训",
-            "capability": "first_aid",
-            "validity_months": 24,
-            "station_id": str(tree.station_id),
-        },
-        headers=auth(officer),
-    )
-    assert r.status_code == 201, r.text
-    done = await c.post(
-        f"/api/v1/volunteers/{vid}/trainings",
-        json={"course_id": r.json()["id"], "completed_on": "2026-10-08"},
-        headers=auth(officer),
-    )
-    assert done.status_code == 201, done.text
-
-
-async def new_unit(c: httpx.AsyncClient, officer: str, tree: OrgTree, tid: str) -> dict[str, Any]:
-    r = await c.post(
-        BASE,
-        json={
-            "team_id": tid,
-            "base": point(tree.inside),
-            "offers": ["first_aid", "water_rescue"],
-        },
-        headers=auth(officer),
-    )
-    assert r.status_code == 201, r.text
-    return dict(r.json())
 
 
 async def test_unit_from_team_with_equipment_and_scope(

@@ -18,6 +18,7 @@ PRODUCTION: dict[str, Any] = {
     "sms_adapter": "tencent",
     "tencent_sms_secret_id": "AKID-test",
     "tencent_sms_secret_key": "secret-key-value",
+    "tencent_sms_alert_template_id": "2300001",
     "wechat_adapter": "miniprogram",
     "wechat_appid": "wx123",
     "wechat_secret": "wechat-secret",

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from app.api.graphql.appeals import AppealsMutation, AppealsQuery
 from app.api.graphql.emergency import EmergencyMutation, EmergencyQuery
+from app.api.graphql.emergency_nearby import EmergencyNearbyQuery
+from app.api.graphql.emergency_subscriptions import EmergencySubscription
 from app.api.graphql.hazards import HazardsMutation, HazardsQuery
 from app.api.graphql.help_requests import HelpMutation, HelpQuery
 from app.api.graphql.identity import IdentityMutation, IdentityQuery
+from app.api.graphql.incidents import IncidentMutation, IncidentQuery
 from app.api.graphql.media import MediaMutation
 from app.api.graphql.notifications import NotificationsMutation, NotificationsQuery
 from app.api.graphql.organisation import OrganisationMutation, OrganisationQuery
@@ -40,6 +43,7 @@ QUERIES.append(TipsConsoleQuery)
 MUTATIONS.append(TipsConsoleMutation)
 QUERIES.append(SyncQuery)
 SUBSCRIPTIONS.append(TipsSubscription)
+SUBSCRIPTIONS.append(EmergencySubscription)
 QUERIES.append(AppealsQuery)
 MUTATIONS.append(AppealsMutation)
 QUERIES.append(HelpQuery)
@@ -47,7 +51,10 @@ MUTATIONS.append(HelpMutation)
 QUERIES.append(HazardsQuery)
 MUTATIONS.append(HazardsMutation)
 QUERIES.append(EmergencyQuery)
+QUERIES.append(EmergencyNearbyQuery)
+QUERIES.append(IncidentQuery)
 MUTATIONS.append(EmergencyMutation)
+MUTATIONS.append(IncidentMutation)
 QUERIES += [PointsQuery, RewardsQuery]
 MUTATIONS += [PointsMutation, RewardsMutation]
 QUERIES.append(ReviewQuery)

@@ -19,8 +19,11 @@ from app.api.rest import (
 )
 from app.api.rest import devices as device_routes
 from app.api.rest import emergency as emergency_routes
+from app.api.rest import emergency_nearby as emergency_nearby_routes
+from app.api.rest import emergency_stream as emergency_stream_routes
 from app.api.rest import hazards as hazard_routes
 from app.api.rest import help_requests as help_routes
+from app.api.rest import incidents as incident_routes
 from app.api.rest import media as media_routes
 from app.api.rest import notifications as notification_routes
 from app.api.rest import payments as payment_routes
@@ -44,6 +47,8 @@ ROUTERS += [sync_routes.router]
 ROUTERS += [appeals.router]
 ROUTERS += [help_routes.router]
 ROUTERS += [hazard_routes.router]
-ROUTERS += [emergency_routes.router]
+ROUTERS += [emergency_routes.router, emergency_nearby_routes.router]
 ROUTERS += [points_routes.router, reward_routes.router, payment_routes.router]
 ROUTERS += [review_routes.router]
+ROUTERS += [incident_routes.router]
+ROUTERS += [emergency_stream_routes.router]

@@ -134,3 +134,9 @@ class NotUnitManager(NotAllowed):
     code = "emergency.not_unit_manager"
     message_en = "Only the unit's leader or its station's staff may do this."
     message_zh = "只有本单元队长或所属派出所工作人员可以执行此操作。"
+
+
+class IncidentNotFound(NotFound):
+    code = "incident.not_found"
+    message_en = "The incident was not found."
+    message_zh = "未找到该警情事件。"

@@ -6,6 +6,7 @@ Visibility (every reader and repository filters in SQL):
 - a volunteer sees an incident only if they were alerted to it, and of its events only
   the incident-wide ones (raised, ring widened, all stood down, resolved, cancelled) and
   their own (alerted, accepted, ..., stood down); never other members' names or steps.
+The officer or volunteer who raised an incident also sees it (as a volunteer would).
 A foreign incident does not exist for the caller (404).
 
 Events are stored with a global ``seq``; storing one sends ``pg_notify`` on the
@@ -19,13 +20,17 @@ import uuid
 from collections.abc import AsyncGenerator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any, Final, Protocol
 
 from app.domain.emergency.dispatch import Channel, RingPolicy
 from app.domain.emergency.glossary import Capability, IncidentType, Severity
 from app.domain.emergency.incident import Incident, IncidentEventKind, IncidentStatus
+from app.domain.help.ports import VolunteerRoster
+from app.domain.shared.clock import Clock
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.scope import Scope
+from app.domain.shared.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,13 @@ class CandidateFinder(Protocol):
         ...
 
 
+class KeepType(Enum):
+    KEEP = "keep"
+
+
+KEEP: Final = KeepType.KEEP
+
+
 @dataclass(frozen=True, slots=True)
 class IncidentSlice:
     items: list[Incident]
@@ -96,6 +108,8 @@ class DueResponse:
     incident_id: uuid.UUID
     member_id: uuid.UUID
     drill: bool
+    type: IncidentType
+    severity: Severity
     alerted_at: datetime
     answered: bool
     delivered: bool  # a realtime connection took it
@@ -103,7 +117,9 @@ class DueResponse:
 
 
 class IncidentRepository(Protocol):
-    async def insert(self, incident: Incident, policy: RingPolicy) -> None:
+    async def insert(
+        self, incident: Incident, policy: RingPolicy, *, next_check_at: datetime | None
+    ) -> None:
         """Store a new incident with the policy in force, its responses and events."""
         ...
 
@@ -113,9 +129,13 @@ class IncidentRepository(Protocol):
 
     async def policy_of(self, incident_id: uuid.UUID) -> RingPolicy: ...
 
-    async def save(self, incident: Incident, *, next_check_at: datetime | None) -> None:
+    async def save(
+        self, incident: Incident, *, next_check_at: datetime | KeepType | None = KEEP
+    ) -> None:
         """Store the incident's state and responses, append its pending events (then
-        cleared) and bump the version; new alerts get their first escalation check."""
+        cleared) and bump the version (``StaleVersion`` when it moved meanwhile); new
+        alerts get their first escalation check, answered ones none. ``KEEP`` leaves the
+        next ring decision as it was."""
         ...
 
     async def page(
@@ -145,6 +165,10 @@ class IncidentRepository(Protocol):
         sent: frozenset[Channel],
         next_at: datetime | None,
     ) -> None: ...
+
+    async def units_of_station(self, station_id: uuid.UUID) -> list[uuid.UUID] | None:
+        """The emergency units of the station; None when the caller may not see it."""
+        ...
 
     async def drills(
         self, *, station_id: uuid.UUID | None, start: datetime, end: datetime
@@ -231,3 +255,19 @@ class EventFeedReader(Protocol):
         """Record that realtime connections took the alerts (incident, member) first
         delivered now (the escalation then waits before pushing)."""
         ...
+
+
+class IncidentUnitOfWork(UnitOfWork, Protocol):
+    clock: Clock
+
+    @property
+    def incidents(self) -> IncidentRepository: ...
+
+    @property
+    def policies(self) -> DispatchPolicies: ...
+
+    @property
+    def candidates(self) -> CandidateFinder: ...
+
+    @property
+    def roster(self) -> VolunteerRoster: ...

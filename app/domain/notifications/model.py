@@ -26,6 +26,10 @@ class Kind(StrEnum):
     HAZARD_OVERDUE = "hazard.overdue"  # to station staff, then district admins
     POINTS_CREDITED = "points.credited"  # to the reporter: points were credited
     REWARD_PAID = "reward.paid"  # to the reporter: a cash reward was paid out
+    EMERGENCY_ALERT = "emergency.alert"  # to an alerted member not connected (紧急调派)
+    EMERGENCY_DRILL_ALERT = "emergency.drill_alert"  # the same for a drill (演练), marked
+    EMERGENCY_RAISED = "emergency.raised"  # to the station's staff: an incident was raised
+    EMERGENCY_SHORT = "emergency.short"  # to the station's staff: every ring tried, too few
 
 
 # (title, body) per kind and language. Generic on purpose: these may be shown on a lock
@@ -78,6 +82,26 @@ TEMPLATES: dict[Kind, dict[str, tuple[str, str]]] = {
     Kind.REWARD_PAID: {
         "zh": ("奖励已发放", "请打开守望查看详情。"),
         "en": ("Your reward was paid", "Open Shouwang to see the details."),
+    },
+    Kind.EMERGENCY_RAISED: {
+        "zh": ("辖区内发起了紧急警情", "请立即打开守望查看并处置。"),
+        "en": ("An emergency was raised in your area", "Open Shouwang now to handle it."),
+    },
+    Kind.EMERGENCY_SHORT: {
+        "zh": ("应急调派人手不足", "各圈均已通知，响应人数不足，请立即打开守望处置。"),
+        "en": ("Emergency dispatch is short of responders", "Open Shouwang now to handle it."),
+    },
+    Kind.EMERGENCY_ALERT: {
+        "zh": ("紧急调派：附近有警情需要支援", "请立即打开守望查看并响应。"),
+        "en": ("Emergency dispatch: help is needed nearby", "Open Shouwang now and respond."),
+    },
+    # A drill must never read as a real call-out, on a lock screen or anywhere else.
+    Kind.EMERGENCY_DRILL_ALERT: {
+        "zh": ("【演练】紧急调派：附近有警情需要支援", "本次为演练。请立即打开守望查看并响应。"),
+        "en": (
+            "[Drill] Emergency dispatch: help is needed nearby",
+            "This is a drill. Open Shouwang now and respond.",
+        ),
     },
 }
 

@@ -1,7 +1,8 @@
 """Development SMS adapter: writes each message as a JSON line to a local outbox file.
 
-Writing the code to the outbox is the point (developers read it from there), so it must
-never be configured in production; settings refuse it there.
+Login codes and emergency alerts go to the same file, each as the text the production
+template renders. Writing the code to the outbox is the point (developers read it from
+there), so it must never be configured in production; settings refuse it there.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from app.domain.emergency.alert_delivery import AlertSms
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +47,13 @@ class DevSmsSender:
         return self._path
 
     async def send_otp(self, phone: str, code: str, ttl_minutes: int) -> None:
-        record = {
-            "to": phone,
-            "text": otp_text(code, ttl_minutes),
-            "sent_at": _rfc3339_utc(self._now()),
-        }
+        await self._write(phone, otp_text(code, ttl_minutes))
+
+    async def send_alert(self, phone: str, alert: AlertSms) -> None:
+        await self._write(phone, alert.text())
+
+    async def _write(self, phone: str, text: str) -> None:
+        record = {"to": phone, "text": text, "sent_at": _rfc3339_utc(self._now())}
         line = json.dumps(record, ensure_ascii=False) + "\n"
         await asyncio.to_thread(self._append, line)
         logger.info("dev sms written to %s", self._path)

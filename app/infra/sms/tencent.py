@@ -1,7 +1,10 @@
 """Tencent Cloud SMS adapter: the SendSms action (API version 2021-01-11) over httpx.
 
-Requests are signed with TC3-HMAC-SHA256 (Tencent Cloud API 3.0 "signature v3"). Phone
-numbers and codes never reach the logs: only provider error codes and request ids do.
+Two approved templates: login codes (``template_id``: code, minutes) and emergency
+alerts (``alert_template_id``: marker, incident type label, short code; see
+``AlertSms``). Requests are signed with TC3-HMAC-SHA256 (Tencent Cloud API 3.0
+"signature v3"). Phone numbers, codes and texts never reach the logs: only provider
+error codes and request ids do.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from app.domain.emergency.alert_delivery import AlertSms, AlertSmsFailed
 from app.domain.identity.gateways import SmsDeliveryFailed
 
 logger = logging.getLogger(__name__)
@@ -92,6 +96,7 @@ class TencentSmsSender:
         sdk_app_id: str,
         sign_name: str,
         template_id: str,
+        alert_template_id: str = "",
         region: str = "ap-guangzhou",
         endpoint: str = "https://sms.tencentcloudapi.com",
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -102,6 +107,7 @@ class TencentSmsSender:
         self._sdk_app_id = sdk_app_id
         self._sign_name = sign_name
         self._template_id = template_id
+        self._alert_template_id = alert_template_id
         self._region = region
         self._endpoint = endpoint
         # The Host header is signed, so it must be exactly what is sent: host[:port].
@@ -112,6 +118,18 @@ class TencentSmsSender:
         return f"TencentSmsSender(endpoint={self._endpoint!r}, region={self._region!r})"
 
     async def send_otp(self, phone: str, code: str, ttl_minutes: int) -> None:
+        if not await self._send(phone, self._template_id, [code, str(ttl_minutes)]):
+            raise SmsDeliveryFailed()
+
+    async def send_alert(self, phone: str, alert: AlertSms) -> None:
+        if not self._alert_template_id:
+            logger.warning("tencent sms alert template is not configured")
+            raise AlertSmsFailed()
+        if not await self._send(phone, self._alert_template_id, alert.params()):
+            raise AlertSmsFailed()
+
+    async def _send(self, phone: str, template_id: str, params: list[str]) -> bool:
+        """True when the provider accepted the message (failures are logged here)."""
         if not _MAINLAND_MOBILE.fullmatch(phone):
             raise ValueError("phone must be an 11-digit mainland mobile number")
         payload = json.dumps(
@@ -119,8 +137,8 @@ class TencentSmsSender:
                 "PhoneNumberSet": ["+86" + phone],
                 "SmsSdkAppId": self._sdk_app_id,
                 "SignName": self._sign_name,
-                "TemplateId": self._template_id,
-                "TemplateParamSet": [code, str(ttl_minutes)],
+                "TemplateId": template_id,
+                "TemplateParamSet": params,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -146,32 +164,33 @@ class TencentSmsSender:
         except httpx.HTTPError as exc:
             # The exception text may carry the URL only, but log the type to be safe.
             logger.warning("tencent sms transport error: %s", type(exc).__name__)
-            raise SmsDeliveryFailed() from None
-        self._check(response)
+            return False
+        return self._accepted(response)
 
-    def _check(self, response: httpx.Response) -> None:
+    def _accepted(self, response: httpx.Response) -> bool:
         if response.status_code >= 500:
             logger.warning("tencent sms http status %d", response.status_code)
-            raise SmsDeliveryFailed()
+            return False
         try:
             body: Any = response.json()
         except ValueError:
             logger.warning("tencent sms non-json answer (http %d)", response.status_code)
-            raise SmsDeliveryFailed() from None
+            return False
         result = body.get("Response") if isinstance(body, Mapping) else None
         if not isinstance(result, Mapping):
             logger.warning("tencent sms answer without Response (http %d)", response.status_code)
-            raise SmsDeliveryFailed()
+            return False
         request_id = str(result.get("RequestId", ""))
         error = result.get("Error")
         if error is not None:
             error_code = error.get("Code") if isinstance(error, Mapping) else None
             logger.warning("tencent sms rejected: error %s (request %s)", error_code, request_id)
-            raise SmsDeliveryFailed()
+            return False
         statuses = result.get("SendStatusSet")
         first = statuses[0] if isinstance(statuses, list) and statuses else None
         status_code = first.get("Code") if isinstance(first, Mapping) else None
         if status_code != "Ok":
             logger.warning("tencent sms not sent: status %s (request %s)", status_code, request_id)
-            raise SmsDeliveryFailed()
+            return False
         logger.info("tencent sms sent (request %s)", request_id)
+        return True
