@@ -38,7 +38,10 @@ state: dict[str, Any] = {}
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    pool = await asyncpg.create_pool(DSN, min_size=1, max_size=POOL_SIZE)
+    # JIT off, as the project's connections: the same query, the same settings.
+    pool = await asyncpg.create_pool(
+        DSN, min_size=1, max_size=POOL_SIZE, server_settings={"jit": "off"}
+    )
     assert pool is not None
     district = os.environ.get("BENCH_DISTRICT_ID") or await pool.fetchval(
         "SELECT id FROM org_units WHERE code = '320412'"
@@ -64,8 +67,9 @@ async def nearby(
     walk = max(limit * 4, 32)
     async with state["pool"].acquire() as conn:
         units = await conn.fetch(
-            NEAREST_UNITS, lon, lat, state["district"], float(radius_m), limit, required, now
+            NEAREST_UNITS, lon, lat, state["district"], float(radius_m), limit, required, now, walk
         )
+        units = units[:-1]  # the last row reports the walk
         rows = await conn.fetch(
             NEAREST_MEMBERS,
             lon,

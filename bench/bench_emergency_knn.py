@@ -51,6 +51,7 @@ from app.infra.db.emergency_candidates import (
     find_members,
     member_args,
 )
+from app.infra.db.engine import SERVER_SETTINGS
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 # The demo district's extent (app/bootstrap/demo_data.py).
@@ -180,7 +181,8 @@ def summary(label: str, values: list[float]) -> str:
 
 
 async def measure(db: str, n: int, radius_m: int, limit: int, seed: int) -> None:
-    conn = await asyncpg.connect(dsn(db))
+    # The settings of the project's connections (JIT off: these are short statements).
+    conn = await asyncpg.connect(dsn(db), server_settings=dict(SERVER_SETTINGS))
     try:
         district = await conn.fetchval("SELECT id FROM org_units WHERE code = '320412'")
         counts = await conn.fetchrow(
@@ -208,7 +210,7 @@ async def measure(db: str, n: int, radius_m: int, limit: int, seed: int) -> None
             )
 
         def u_args(p: GeoPoint) -> list[Any]:
-            return m_args(p)[:7]
+            return [*m_args(p)[:7], max(limit * 4, 32)]
 
         async def finder_call(p: GeoPoint, fetch: Any) -> tuple[int, int]:
             found, rounds = await find_members(
@@ -269,7 +271,7 @@ async def measure(db: str, n: int, radius_m: int, limit: int, seed: int) -> None
             t = time.perf_counter()
             rows = await statement.fetch(*u_args(p))
             client.append((time.perf_counter() - t) * 1000)
-            found += len(rows)
+            found += len(rows) - 1  # the last row reports the walk
         for p in points:
             plan = json.loads(await explain.fetchval(*u_args(p)))
             server.append(float(plan[0]["Execution Time"]))

@@ -51,9 +51,11 @@ log = structlog.get_logger("shouwang.emergency.feed")
 
 PAGE = 200  # events per catch-up read
 LOCAL_QUEUE = 1024  # items waiting for one subscriber before it catches up instead
-# Just inside the 30 s TTL of the NOTIFY-invalidated principal cache, so about every
-# other re-authentication is answered from it (revocations evict it at once).
-REAUTH_EVERY_S = 29.0
+# Every minute (jittered): a revoked session or an expired token ends the stream within
+# about a minute. At 29 s (inside the principal cache's 30 s TTL) 5,000 subscribers cost
+# 172 checks a second and the fan-out's tail went past 1 s in 2 of 10 rounds; at 60 s the
+# tail stayed under 0.6 s (bench/RESULTS.md, realtime fan-out, run f).
+REAUTH_EVERY_S = 60.0
 REAUTH_LATE_S = 5.0  # how long a re-authentication may wait while alerts are going out
 RESUBSCRIBE_MIN_S = 0.5
 RESUBSCRIBE_MAX_S = 15.0
