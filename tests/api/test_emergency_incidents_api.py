@@ -8,6 +8,7 @@ results and a readiness score; a volunteer raises an incident (never a drill).""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -294,12 +295,18 @@ async def test_volunteer_raises_and_station_is_informed(
     r = await c.get("/api/v1/me/notifications", headers=auth(s.a))
     assert all(n["kind"] != "emergency.raised" for n in r.json()["items"])
     # Bad input: nothing stored.
+    before = len((await c.get(BASE, headers=auth(s.officer))).json()["items"])
     r = await c.post(
         BASE,
         json={"type": "fight", "location": point(tree.inside), "description": "  "},
         headers=auth(s.a),
     )
     assert r.status_code == 422, r.text
+    # Media that is unknown (or someone else's) is not found, and the incident not raised.
+    r = await raise_fight(c, s.officer, tree, media_ids=[str(uuid.uuid4())])
+    assert r.status_code == 404, r.text
+    assert r.json()["code"] == "media.not_found"
+    assert len((await c.get(BASE, headers=auth(s.officer))).json()["items"]) == before
 
 
 async def test_district_policy_shapes_the_next_incidents(
@@ -398,3 +405,71 @@ async def test_graphql_door(
     body = r.json()
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "incident.not_found"
+
+
+async def test_scheduled_drill_is_raised_by_the_worker_at_its_time(
+    c: httpx.AsyncClient, clocked: Clocked, settings: Settings, tree: OrgTree
+) -> None:
+    clock = clocked.clock
+    s = await scene(c, clocked, settings, tree)
+    foreign = await officer_token(c, clocked.app, unit_code=tree.other_station_code)
+    url = "/api/v1/emergency/drills"
+    body = {
+        "type": "medical",
+        "location": point(tree.inside),
+        "description": "计划演练：花园社区老人突发疾病拉动测试",
+        "scheduled_at": (START + timedelta(hours=2)).isoformat(),
+    }
+    for bad in (
+        {**body, "scheduled_at": (START - timedelta(minutes=5)).isoformat()},
+        {**body, "scheduled_at": (START + timedelta(days=400)).isoformat()},
+        {**body, "description": "   "},
+    ):
+        r = await c.post(url, json=bad, headers=auth(s.officer))
+        assert r.status_code == 422, r.text
+    r = await c.post(url, json=body, headers=auth(s.a))
+    assert r.status_code == 403, r.text
+    r = await c.post(url, json=body, headers=auth(foreign))  # outside their jurisdiction
+    assert r.status_code == 403, r.text
+
+    r = await c.post(url, json=body, headers=auth(s.officer))
+    assert r.status_code == 201, r.text
+    planned = r.json()
+    assert planned["status"] == "scheduled"
+    assert planned["incident_id"] is None
+    r = await c.post(url, json=body, headers=auth(s.officer))
+    assert r.status_code == 201, r.text
+    second = r.json()
+    r = await c.get(f"{url}/{planned['id']}", headers=auth(foreign))
+    assert r.status_code == 404, r.text
+    r = await c.post(f"{url}/{second['id']}/cancel", headers=auth(s.officer))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "cancelled"
+
+    # Not yet due: nothing raised.
+    services = clocked.app.state.services
+    await take_due_dispatch(services)
+    r = await c.get(f"{url}/{planned['id']}", headers=auth(s.officer))
+    assert r.json()["status"] == "scheduled"
+    # Its time comes: the worker raises it as a drill through the same dispatch path.
+    clock.advance(hours=2, seconds=1)
+    await take_due_dispatch(services)
+    s.officer = await officer_token(c, clocked.app, unit_code=tree.station_code)  # 15 min TTL
+    r = await c.get(f"{url}/{planned['id']}", headers=auth(s.officer))
+    raised = r.json()
+    assert raised["status"] == "raised"
+    r = await c.get(f"{BASE}/{raised['incident_id']}", headers=auth(s.officer))
+    assert r.status_code == 200, r.text
+    incident = r.json()
+    assert incident["drill"] is True
+    assert incident["type"] == "medical"
+    # Medical needs first aid: no certified member here, so nobody was alerted.
+    assert incident["responses"] == []
+    r = await c.post(f"{url}/{planned['id']}/cancel", headers=auth(s.officer))
+    assert r.status_code == 409, r.text
+    # The cancelled one never rises.
+    r = await c.get(f"{url}/{second['id']}", headers=auth(s.officer))
+    assert r.json()["status"] == "cancelled"
+    assert r.json()["incident_id"] is None
+    r = await c.get(url, params={"status": "raised"}, headers=auth(s.officer))
+    assert [d["id"] for d in r.json()["items"]] == [planned["id"]]

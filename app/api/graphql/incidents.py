@@ -20,6 +20,7 @@ from app.api.graphql.geo import Crs
 from app.api.graphql.incident_enums import registered
 from app.api.graphql.relay import first_of
 from app.api.pagination import after_id, id_cursor
+from app.domain.emergency.drills import DrillScheduler, ScheduledDrill
 from app.domain.emergency.errors import invalid
 from app.domain.emergency.glossary import (
     INCIDENT_TYPE_LABELS,
@@ -163,6 +164,42 @@ class EmergencyIncidentType:
         return EmergencyPoint(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
 
 
+@strawberry.type(name="EmergencyScheduledDrill", description="计划演练: raised at its time.")
+class EmergencyScheduledDrillType:
+    id: UUID
+    type: IncidentType
+    severity: Severity
+    description: str
+    station_id: UUID | None
+    district_id: UUID
+    scheduled_at: datetime
+    status: str = strawberry.field(description="scheduled, raised or cancelled")
+    incident_id: UUID | None
+    created_by: UUID
+    drill: strawberry.Private[ScheduledDrill]
+
+    @classmethod
+    def of(cls, d: ScheduledDrill) -> EmergencyScheduledDrillType:
+        return cls(
+            id=d.id,
+            type=d.plan.type,
+            severity=d.plan.severity,
+            description=d.plan.description,
+            station_id=d.routing.station_id,
+            district_id=d.routing.district_id,
+            scheduled_at=d.scheduled_at,
+            status=d.status.value,
+            incident_id=d.incident_id,
+            created_by=d.created_by,
+            drill=d,
+        )
+
+    @strawberry.field
+    def location(self, crs: Crs = Crs.WGS84) -> EmergencyPoint:
+        lon, lat = from_wgs84(self.drill.plan.location, crs)
+        return EmergencyPoint(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
+
+
 @strawberry.type
 class EmergencyIncidentPage:
     items: list[EmergencyIncidentType]
@@ -274,6 +311,20 @@ class IncidentQuery:
             items=[EmergencyIncidentType.of(v) for v in items], next_cursor=cursor
         )
 
+    @strawberry.field(description="Staff: their stations' planned drills, newest first.")
+    async def emergency_drills(
+        self,
+        info: Info,
+        station_id: UUID | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> list[EmergencyScheduledDrillType]:
+        scope = await info.context.scope()
+        found = await info.context.services.get(DrillScheduler).list(
+            scope, station_id=station_id, limit=first_of(first), after=after_id(after)
+        )
+        return [EmergencyScheduledDrillType.of(d) for d in found.items]
+
     @strawberry.field(description="Staff: a drill's results per alerted unit, with scores.")
     async def emergency_drill_results(self, info: Info, id: UUID) -> list[EmergencyDrillResult]:
         scope = await info.context.scope()
@@ -327,8 +378,51 @@ async def _act(
     return EmergencyIncidentPayload(incident=EmergencyIncidentType.of(view))
 
 
+@strawberry.input
+class ScheduleEmergencyDrillInput:
+    type: IncidentType
+    location: EmergencyLocationInput
+    description: str
+    scheduled_at: datetime
+    severity: Severity = Severity.HIGH
+
+
+@strawberry.type
+class EmergencyDrillPayload:
+    drill: EmergencyScheduledDrillType
+
+
+ScheduledDrillResult = Annotated[
+    EmergencyDrillPayload | MutationProblem, strawberry.union("ScheduledDrillResult")
+]
+
+
+async def _drill(
+    info: Info, act: Callable[[DrillScheduler, Scope], Awaitable[ScheduledDrill]]
+) -> ScheduledDrillResult:
+    scope = await info.context.scope()
+    try:
+        drill = await act(info.context.services.get(DrillScheduler), scope)
+    except DomainError as e:
+        return problem_of(e, info.context.lang)
+    return EmergencyDrillPayload(drill=EmergencyScheduledDrillType.of(drill))
+
+
 @strawberry.type
 class IncidentMutation:
+    @strawberry.mutation(description="Station staff: plan a drill raised at its time.")
+    async def schedule_emergency_drill(
+        self, info: Info, input: ScheduleEmergencyDrillInput
+    ) -> ScheduledDrillResult:
+        plan = NewIncident(
+            input.type, input.severity, input.location.to_point(), input.description, drill=True
+        )
+        return await _drill(info, lambda s, scope: s.schedule(scope, plan, input.scheduled_at))
+
+    @strawberry.mutation(description="Station staff: cancel a planned drill.")
+    async def cancel_emergency_drill(self, info: Info, id: UUID) -> ScheduledDrillResult:
+        return await _drill(info, lambda s, scope: s.cancel(scope, id))
+
     @strawberry.mutation(description="Raise an incident; the first ring is alerted at once.")
     async def raise_emergency_incident(
         self, info: Info, input: RaiseEmergencyIncidentInput

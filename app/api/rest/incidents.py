@@ -25,6 +25,8 @@ from app.api.rest.incidents_schemas import (
     CancelIn,
     DispatchPolicyIn,
     DispatchPolicyOut,
+    DrillIn,
+    DrillOut,
     DrillReportOut,
     IncidentIn,
     IncidentOut,
@@ -32,6 +34,7 @@ from app.api.rest.incidents_schemas import (
     ResolveIn,
     ResponseIn,
 )
+from app.domain.emergency.drills import DrillNotFound, DrillScheduler, DrillStatus
 from app.domain.emergency.errors import IncidentNotFound, invalid
 from app.domain.emergency.glossary import IncidentType
 from app.domain.emergency.incidents import IncidentService, IncidentView, NewIncident
@@ -309,3 +312,107 @@ async def reset_policy(
 ) -> Any:
     policy, custom = await _service(request).set_policy(scope, district_id, incident_type, None)
     return DispatchPolicyOut.of(incident_type, policy, custom)
+
+
+DRILL_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Not writing staff of the station the location belongs to"},
+    404: {"description": "No such scheduled drill you may see"},
+    409: {"description": "Already raised or cancelled"},
+    422: {"description": "Invalid input (time not 1 minute to 1 year ahead, location outside)"},
+}
+
+
+def _did(raw: str) -> uuid.UUID:
+    return parse_path_id(raw, DrillNotFound)
+
+
+def _drills(request: Request) -> DrillScheduler:
+    return services_of(request).get(DrillScheduler)
+
+
+@router.post(
+    "/emergency/drills",
+    operation_id="scheduleEmergencyDrill",
+    summary="Station staff: plan a drill (计划演练); the worker raises it at its time through "
+    "the same dispatch path, marked drill. For an unannounced drill now, raise an incident "
+    "with drill=true.",
+    status_code=201,
+    response_model=DrillOut,
+    responses=DRILL_ERRORS,
+)
+async def schedule_drill(
+    request: Request, body: DrillIn, scope: Annotated[Scope, Depends(current_scope)]
+) -> Any:
+    async def handler() -> JSONResponse:
+        drill = await _drills(request).schedule(
+            scope,
+            NewIncident(
+                body.type, body.severity, body.location.to_point(), body.description, drill=True
+            ),
+            body.scheduled_at,
+        )
+        return JSONResponse(
+            DrillOut.of(drill).model_dump(mode="json"),
+            status_code=201,
+            headers={"Location": f"/api/v1/emergency/drills/{drill.id}"},
+        )
+
+    return await run_idempotent(
+        request,
+        principal=str(scope.account_id),
+        operation="scheduleEmergencyDrill",
+        payload=body.model_dump(mode="json"),
+        handler=handler,
+    )
+
+
+@router.get(
+    "/emergency/drills",
+    operation_id="listEmergencyDrills",
+    summary="Staff: their stations' planned drills, newest first",
+    response_model=Page[DrillOut],
+    responses=DRILL_ERRORS,
+)
+async def list_drills(
+    request: Request,
+    scope: Annotated[Scope, Depends(current_scope)],
+    station_id: uuid.UUID | None = None,
+    status: DrillStatus | None = None,
+    crs: OutputCrs = Crs.WGS84,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
+) -> Any:
+    found = await _drills(request).list(
+        scope, station_id=station_id, status=status, limit=limit, after=after_id(cursor)
+    )
+    return Page[DrillOut].keyset([DrillOut.of(d, crs) for d in found.items], more=found.has_more)
+
+
+@router.get(
+    "/emergency/drills/{drill_id}",
+    operation_id="getEmergencyDrill",
+    summary="Staff: a planned drill (with its incident once raised)",
+    response_model=DrillOut,
+    responses=DRILL_ERRORS,
+)
+async def get_drill(
+    request: Request,
+    drill_id: str,
+    scope: Annotated[Scope, Depends(current_scope)],
+    crs: OutputCrs = Crs.WGS84,
+) -> Any:
+    return DrillOut.of(await _drills(request).get(scope, _did(drill_id)), crs)
+
+
+@router.post(
+    "/emergency/drills/{drill_id}/cancel",
+    operation_id="cancelEmergencyDrill",
+    summary="Station staff: cancel a planned drill before it is raised",
+    response_model=DrillOut,
+    responses=DRILL_ERRORS,
+)
+async def cancel_drill(
+    request: Request, drill_id: str, scope: Annotated[Scope, Depends(current_scope)]
+) -> Any:
+    return DrillOut.of(await _drills(request).cancel(scope, _did(drill_id)))

@@ -22,6 +22,7 @@ from app.domain.emergency.dispatch import (
     Ring,
     RingPolicy,
 )
+from app.domain.emergency.drills import ScheduledDrill
 from app.domain.emergency.glossary import (
     INCIDENT_TYPE_LABELS,
     SEVERITY_LABELS,
@@ -350,4 +351,51 @@ class DispatchPolicyOut(BaseModel):
             needed_accepts=policy.needed_accepts,
             required=sorted(policy.required),
             channels=[ChannelStepIn(channel=s.channel, delay_s=s.delay_s) for s in policy.channels],
+        )
+
+
+class DrillIn(BaseModel):
+    """A drill planned ahead: raised at ``scheduled_at`` as an incident marked drill."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: IncidentType
+    severity: Severity = Severity.HIGH
+    location: LocationIn
+    description: str = Field(
+        min_length=1, max_length=DESCRIPTION_MAX, examples=["演练：湖塘农贸市场突发斗殴拉动测试"]
+    )
+    scheduled_at: datetime = Field(description="From a minute to a year ahead, with an offset")
+
+
+class DrillOut(BaseModel):
+    id: uuid.UUID
+    type: IncidentType
+    type_label: str
+    severity: Severity
+    location: LocationOut
+    description: str
+    station_id: uuid.UUID | None
+    district_id: uuid.UUID
+    scheduled_at: datetime
+    status: Literal["scheduled", "raised", "cancelled"]
+    incident_id: uuid.UUID | None = Field(description="The drill incident once raised")
+    created_by: uuid.UUID
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: ScheduledDrill, crs: Crs = Crs.WGS84) -> DrillOut:
+        return cls(
+            id=d.id,
+            type=d.plan.type,
+            type_label=INCIDENT_TYPE_LABELS[d.plan.type],
+            severity=d.plan.severity,
+            location=LocationOut.of(d.plan.location, crs),
+            description=d.plan.description,
+            station_id=d.routing.station_id,
+            district_id=d.routing.district_id,
+            scheduled_at=d.scheduled_at,
+            status=d.status.value,
+            incident_id=d.incident_id,
+            created_by=d.created_by,
+            created_at=d.created_at,
         )

@@ -27,6 +27,7 @@ from app.domain.emergency.dispatch import Channel, RingPolicy
 from app.domain.emergency.glossary import Capability, IncidentType, Severity
 from app.domain.emergency.incident import Incident, IncidentEventKind, IncidentStatus
 from app.domain.help.ports import VolunteerRoster
+from app.domain.media.ports import MediaRepository
 from app.domain.shared.clock import Clock
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.scope import Scope
@@ -258,7 +259,10 @@ class EventFeedReader(Protocol):
 
 
 class IncidentUnitOfWork(UnitOfWork, Protocol):
+    """Also a media unit of work: photos and videos are attached in its transaction."""
+
     clock: Clock
+    media: MediaRepository
 
     @property
     def incidents(self) -> IncidentRepository: ...

@@ -59,6 +59,8 @@ from app.domain.emergency.readiness import (
     station_readiness,
 )
 from app.domain.emergency.responses import Response, ResponseStatus
+from app.domain.media.model import Attachment
+from app.domain.media.services import attach_media
 from app.domain.organisation.model import Routing
 from app.domain.organisation.ports import JurisdictionLocator
 from app.domain.organisation.services import OrgUnitNotFound
@@ -70,6 +72,7 @@ from app.domain.shared.ids import new_id
 from app.domain.shared.scope import Role, Scope, system_scope
 
 UowFactory = Callable[[Scope], IncidentUnitOfWork]
+INCIDENT_RECORD = "emergency_incident"  # the record type media objects are attached to
 MAX_CANDIDATES: Final = 1000
 PAGE_MAX: Final = 200
 
@@ -161,7 +164,9 @@ class IncidentService:
 
     # --- raising ----------------------------------------------------------------------------
 
-    async def raise_incident(self, scope: Scope, new: NewIncident) -> IncidentView:
+    async def route(self, scope: Scope, new: NewIncident) -> tuple[Routing, RaisedBy]:
+        """Where the incident belongs and who raises it; refuses what the caller may not
+        raise there."""
         routing = Routing.of(await self.locator.locate(new.location))
         if routing is None:
             raise _outside_area()
@@ -175,63 +180,81 @@ class IncidentService:
                     "Only district staff raise incidents for the command centre.",
                     "只有分局工作人员可以代指挥中心发起事件。",
                 )
-            raised_by = RaisedBy.COMMAND_CENTRE if new.command_centre else RaisedBy.OFFICER
-        else:
-            if new.drill or new.command_centre:
-                raise NotAllowed(
-                    "Only station staff raise drills.", "只有派出所工作人员可以发起演练。"
-                )
-            raised_by = RaisedBy.VOLUNTEER
-        now = self.clock.now()
+            return routing, RaisedBy.COMMAND_CENTRE if new.command_centre else RaisedBy.OFFICER
+        if new.drill or new.command_centre:
+            raise NotAllowed("Only station staff raise drills.", "只有派出所工作人员可以发起演练。")
+        return routing, RaisedBy.VOLUNTEER
+
+    async def raise_incident(self, scope: Scope, new: NewIncident) -> IncidentView:
+        routing, raised_by = await self.route(scope, new)
         async with self.uow_factory(scope) as uow:
             if (
                 raised_by == RaisedBy.VOLUNTEER
                 and await uow.roster.serving(scope.account_id) is None
             ):
                 raise NotServing()
-            overrides = await uow.policies.of_district(routing.district_id)
-            policy = policy_for(new.type, overrides)
-            incident = Incident.raise_new(
-                id=new_id(),
-                type=new.type,
-                severity=new.severity,
-                location=new.location,
-                description=new.description,
-                raised_by=raised_by,
-                raised_by_id=scope.account_id,
-                routing=IncidentRouting(routing.district_id, routing.station_id),
-                drill=new.drill,
-                at=now,
-                media_ids=new.media_ids,
-            )
-            incident.start_dispatch(at=now)
-            next_check = await self._plan(uow, incident, policy, now)
-            await uow.incidents.insert(incident, policy, next_check_at=next_check)
-            uow.add_event(
-                DomainEvent(
-                    "emergency.incident_raised",
-                    "emergency_incident",
-                    incident.id,
-                    now,
-                    {
-                        "incident_id": incident.id,
-                        "station_id": routing.station_id,
-                        "district_id": routing.district_id,
-                        "type": new.type.value,
-                        "severity": new.severity.value,
-                        "raised_by": raised_by.value,
-                        "drill": new.drill,
-                    },
-                )
-            )
-            uow.audit(
-                "emergency.incident_raised",
-                "emergency_incident",
-                incident.id,
-                {"type": new.type.value, "drill": new.drill, "alerted": len(incident.responses)},
+            incident = await self.raise_in(
+                uow, scope, new, routing, raised_by, scope.account_id, self.clock.now()
             )
             await uow.commit()
         return IncidentView(incident, scope.is_staff, None)
+
+    async def raise_in(
+        self,
+        uow: IncidentUnitOfWork,
+        scope: Scope,
+        new: NewIncident,
+        routing: Routing,
+        raised_by: RaisedBy,
+        raised_by_id: uuid.UUID | None,
+        now: datetime,
+    ) -> Incident:
+        """Raise and start dispatch inside ``uow`` (the caller commits): the incident, its
+        first ring's alerts, media attached, the station's event and the audit entry."""
+        overrides = await uow.policies.of_district(routing.district_id)
+        policy = policy_for(new.type, overrides)
+        incident = Incident.raise_new(
+            id=new_id(),
+            type=new.type,
+            severity=new.severity,
+            location=new.location,
+            description=new.description,
+            raised_by=raised_by,
+            raised_by_id=raised_by_id,
+            routing=IncidentRouting(routing.district_id, routing.station_id),
+            drill=new.drill,
+            at=now,
+            media_ids=new.media_ids,
+        )
+        incident.start_dispatch(at=now)
+        next_check = await self._plan(uow, incident, policy, now)
+        await uow.incidents.insert(incident, policy, next_check_at=next_check)
+        # Same transaction: unknown or foreign media roll the whole incident back.
+        await attach_media(uow, scope, incident.media_ids, INCIDENT_RECORD, incident.id)
+        uow.add_event(
+            DomainEvent(
+                "emergency.incident_raised",
+                "emergency_incident",
+                incident.id,
+                now,
+                {
+                    "incident_id": incident.id,
+                    "station_id": routing.station_id,
+                    "district_id": routing.district_id,
+                    "type": new.type.value,
+                    "severity": new.severity.value,
+                    "raised_by": raised_by.value,
+                    "drill": new.drill,
+                },
+            )
+        )
+        uow.audit(
+            "emergency.incident_raised",
+            "emergency_incident",
+            incident.id,
+            {"type": new.type.value, "drill": new.drill, "alerted": len(incident.responses)},
+        )
+        return incident
 
     # --- dispatch ---------------------------------------------------------------------------
 
@@ -580,3 +603,17 @@ class IncidentService:
             )
         results = [r for d in drills for r in drill_results(d)]
         return station_readiness(station_id, unit_ids, results, period, self.targets)
+
+
+class IncidentMediaVisibility:
+    """Registered with the media context for ``"emergency_incident"``: whoever may see the
+    incident (its station's staff, alerted members, the raiser) may see its media."""
+
+    def __init__(self, uow_factory: UowFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def can_see(self, scope: Scope, attachment: Attachment) -> bool:
+        if attachment.record_type != INCIDENT_RECORD:
+            return False
+        async with self.uow_factory(scope) as uow:
+            return await uow.incidents.get(attachment.record_id) is not None

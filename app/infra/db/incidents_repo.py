@@ -27,12 +27,14 @@ from app.domain.emergency.incident_ports import (
 )
 from app.domain.emergency.responses import Response, ResponseStatus, ResponseStep
 from app.domain.help.ports import VolunteerRoster
+from app.domain.media.ports import MediaRepository
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import StaleVersion
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.scope import Scope
 from app.infra.db.emergency_candidates import SqlCandidateFinder
 from app.infra.db.help_repo import SqlVolunteerRoster
+from app.infra.db.media_repo import SqlMediaRepository
 from app.infra.db.organisation_repo import geography
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.emergency import emergency_units
@@ -482,6 +484,7 @@ class SqlIncidentUnitOfWork(SqlUnitOfWork):
     policies: SqlDispatchPolicies
     candidates: SqlCandidateFinder
     roster: VolunteerRoster
+    media: MediaRepository
 
     def __init__(
         self,
@@ -500,3 +503,4 @@ class SqlIncidentUnitOfWork(SqlUnitOfWork):
         self.policies = SqlDispatchPolicies(s)
         self.candidates = SqlCandidateFinder.on(s)
         self.roster = SqlVolunteerRoster(s)
+        self.media = SqlMediaRepository(s)

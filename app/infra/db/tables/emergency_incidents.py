@@ -155,3 +155,38 @@ emergency_dispatch_policies = sa.Table(
     sa.PrimaryKeyConstraint("district_id", "incident_type"),
     sa.CheckConstraint(f"incident_type IN ({INCIDENT_TYPES})", name="incident_type"),
 )
+
+# Drills planned ahead (计划演练): raised by the worker at ``scheduled_at``.
+emergency_drill_schedules = sa.Table(
+    "emergency_drill_schedules",
+    metadata,
+    id_column(),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("severity", sa.Text, nullable=False),
+    sa.Column("location", Geography("POINT", srid=4326, spatial_index=False), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("station_id", UUID(as_uuid=True), sa.ForeignKey("org_units.id"), nullable=True),
+    sa.Column("district_id", UUID(as_uuid=True), sa.ForeignKey("org_units.id"), nullable=False),
+    sa.Column("scheduled_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column(
+        "incident_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("emergency_incidents.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    version_column(),
+    created_at_column(),
+    updated_at_column(),
+    sa.CheckConstraint(f"type IN ({INCIDENT_TYPES})", name="type"),
+    sa.CheckConstraint(f"severity IN ({SEVERITIES})", name="severity"),
+    sa.CheckConstraint("status IN ('scheduled', 'raised', 'cancelled')", name="status"),
+    sa.Index(None, "station_id", "id"),
+    sa.Index(None, "district_id", "id"),
+    sa.Index(
+        "ix_emergency_drill_schedules_due",
+        "scheduled_at",
+        postgresql_where=sa.text("status = 'scheduled'"),
+    ),
+)
