@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from app.api.container import Services
 from app.bootstrap.delivery import handler_registry
-from app.bootstrap.identity import field_cipher
+from app.bootstrap.identity import field_cipher, sms_adapter
 from app.bootstrap.platform import Platform
 from app.domain.emergency.alert_delivery import (
     ALERT_PUSH,
@@ -19,26 +19,10 @@ from app.domain.emergency.alert_delivery import (
 from app.domain.emergency.station_notify import StationNotifier
 from app.domain.notifications.services import NotificationService
 from app.infra.db.emergency_contacts import SqlAlertTargets, SqlStationStaff
-from app.infra.sms.dev import DevSmsSender
-from app.infra.sms.tencent import TencentSmsSender
-from app.settings import SmsAdapter
 
 
 def alert_texter(platform: Platform) -> AlertTexter:
-    s = platform.settings
-    if s.sms_adapter == SmsAdapter.TENCENT:
-        return TencentSmsSender(
-            platform.http,
-            secret_id=s.tencent_sms_secret_id,
-            secret_key=s.tencent_sms_secret_key.get_secret_value(),
-            sdk_app_id=s.tencent_sms_sdk_app_id,
-            sign_name=s.tencent_sms_sign_name,
-            template_id=s.tencent_sms_template_id,
-            alert_template_id=s.tencent_sms_alert_template_id,
-            region=s.tencent_sms_region,
-            endpoint=s.tencent_sms_endpoint,
-        )
-    return DevSmsSender(s.sms_dev_outbox, now=platform.clock.now)
+    return sms_adapter(platform)
 
 
 def wire_alert_delivery(services: Services, platform: Platform) -> None:

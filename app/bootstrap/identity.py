@@ -80,7 +80,8 @@ def access_tokens(settings: Settings) -> JwtAccessTokens:
     )
 
 
-def sms_sender(platform: Platform) -> SmsSender:
+def sms_adapter(platform: Platform) -> TencentSmsSender | DevSmsSender:
+    """The SMS adapter the settings choose: login codes and emergency alerts alike."""
     s = platform.settings
     if s.sms_adapter == SmsAdapter.TENCENT:
         return TencentSmsSender(
@@ -90,10 +91,15 @@ def sms_sender(platform: Platform) -> SmsSender:
             sdk_app_id=s.tencent_sms_sdk_app_id,
             sign_name=s.tencent_sms_sign_name,
             template_id=s.tencent_sms_template_id,
+            alert_template_id=s.tencent_sms_alert_template_id,
             region=s.tencent_sms_region,
             endpoint=s.tencent_sms_endpoint,
         )
     return DevSmsSender(s.sms_dev_outbox, now=platform.clock.now)
+
+
+def sms_sender(platform: Platform) -> SmsSender:
+    return sms_adapter(platform)
 
 
 def wechat_gateway(platform: Platform) -> tuple[WeChatAuthGateway, str]:

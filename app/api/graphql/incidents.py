@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
@@ -21,7 +20,6 @@ from app.api.graphql.incident_enums import registered
 from app.api.graphql.relay import first_of
 from app.api.pagination import after_id, id_cursor
 from app.domain.emergency.drills import DrillScheduler, ScheduledDrill
-from app.domain.emergency.errors import invalid
 from app.domain.emergency.glossary import (
     INCIDENT_TYPE_LABELS,
     SEVERITY_LABELS,
@@ -30,7 +28,12 @@ from app.domain.emergency.glossary import (
     Severity,
 )
 from app.domain.emergency.incident import IncidentEventKind, IncidentStatus
-from app.domain.emergency.incidents import IncidentService, IncidentView, NewIncident
+from app.domain.emergency.incidents import (
+    IncidentService,
+    IncidentView,
+    NewIncident,
+    ResponseAction,
+)
 from app.domain.emergency.readiness import DrillResult, Period, UnitReadiness
 from app.domain.emergency.responses import RESPONSE_LABELS, Response, ResponseStatus
 from app.domain.shared.errors import DomainError
@@ -38,15 +41,6 @@ from app.domain.shared.geo import from_wgs84
 from app.domain.shared.scope import Scope
 
 assert registered
-
-
-@strawberry.enum(name="IncidentResponseAction")
-class ResponseActionEnum(StrEnum):
-    ACCEPT = "accept"
-    DECLINE = "decline"
-    ON_MY_WAY = "on_my_way"
-    ON_SCENE = "on_scene"
-    STAND_DOWN = "stand_down"
 
 
 @strawberry.type
@@ -268,14 +262,6 @@ def _service(info: Info) -> IncidentService:
     return info.context.services.get(IncidentService)
 
 
-def _aware(at: datetime, field: str) -> datetime:
-    if at.tzinfo is None:
-        raise invalid(
-            "period_timezone", field, "Give times with a UTC offset (RFC 3339).", "统计期须带时区。"
-        )
-    return at
-
-
 @strawberry.type
 class IncidentQuery:
     @strawberry.field(
@@ -336,7 +322,7 @@ class IncidentQuery:
         self, info: Info, station_id: UUID, start: datetime, end: datetime
     ) -> EmergencyReadiness:
         scope = await info.context.scope()
-        period = Period(_aware(start, "start"), _aware(end, "end"))
+        period = Period(start, end)
         s = await _service(info).readiness(scope, station_id, period)
         return EmergencyReadiness(
             station_id=s.station_id,
@@ -445,7 +431,7 @@ class IncidentMutation:
 
     @strawberry.mutation(description="An alerted member answers (accept, decline, ...).")
     async def respond_to_emergency_incident(
-        self, info: Info, id: UUID, action: ResponseActionEnum
+        self, info: Info, id: UUID, action: ResponseAction
     ) -> EmergencyIncidentResult:
         return await _act(info, lambda s, scope: s.respond(scope, id, action.value))
 

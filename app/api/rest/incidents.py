@@ -35,7 +35,7 @@ from app.api.rest.incidents_schemas import (
     ResponseIn,
 )
 from app.domain.emergency.drills import DrillNotFound, DrillScheduler, DrillStatus
-from app.domain.emergency.errors import IncidentNotFound, invalid
+from app.domain.emergency.errors import IncidentNotFound
 from app.domain.emergency.glossary import IncidentType
 from app.domain.emergency.incidents import IncidentService, IncidentView, NewIncident
 from app.domain.emergency.readiness import Period
@@ -241,13 +241,6 @@ async def readiness(
     start: Annotated[datetime, Query(description="Period start (inclusive, RFC 3339)")],
     end: Annotated[datetime, Query(description="Period end (exclusive, RFC 3339)")],
 ) -> Any:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise invalid(
-            "period_timezone",
-            "start",
-            "Give start and end with a time zone offset.",
-            "统计期须带时区。",
-        )
     period = Period(start, end)
     result = await _service(request).readiness(scope, station_id, period)
     return ReadinessOut.of(result, start, end)

@@ -27,7 +27,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from enum import StrEnum
+from typing import Any, Final
 
 from app.domain.emergency.dispatch import (
     Candidate,
@@ -77,13 +78,17 @@ MAX_CANDIDATES: Final = 1000
 PAGE_MAX: Final = 200
 
 
-class ResponseAction:
+class ResponseAction(StrEnum):
+    """What an alerted member answers (the ``Incident`` method of the same name)."""
+
     ACCEPT = "accept"
     DECLINE = "decline"
     ON_MY_WAY = "on_my_way"
     ON_SCENE = "on_scene"
     STAND_DOWN = "stand_down"
-    ALL = frozenset({ACCEPT, DECLINE, ON_MY_WAY, ON_SCENE, STAND_DOWN})
+
+
+_ACTIONS: Final = frozenset(a.value for a in ResponseAction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,18 @@ class DrillReport:
 
     incident: Incident
     results: list[tuple[DrillResult, float]]
+
+
+def _incident_event(name: str, incident: Incident, at: datetime, **extra: Any) -> DomainEvent:
+    """An outbox event of the incident: its ids and routing, the drill flag, ``extra``."""
+    body = {
+        "incident_id": incident.id,
+        "station_id": incident.routing.station_id,
+        "district_id": incident.routing.district_id,
+        "drill": incident.drill,
+        **extra,
+    }
+    return DomainEvent(name, "emergency_incident", incident.id, at, body)
 
 
 def _outside_area() -> Exception:
@@ -232,20 +249,13 @@ class IncidentService:
         # Same transaction: unknown or foreign media roll the whole incident back.
         await attach_media(uow, scope, incident.media_ids, INCIDENT_RECORD, incident.id)
         uow.add_event(
-            DomainEvent(
+            _incident_event(
                 "emergency.incident_raised",
-                "emergency_incident",
-                incident.id,
+                incident,
                 now,
-                {
-                    "incident_id": incident.id,
-                    "station_id": routing.station_id,
-                    "district_id": routing.district_id,
-                    "type": new.type.value,
-                    "severity": new.severity.value,
-                    "raised_by": raised_by.value,
-                    "drill": new.drill,
-                },
+                type=new.type.value,
+                severity=new.severity.value,
+                raised_by=raised_by.value,
             )
         )
         uow.audit(
@@ -317,18 +327,8 @@ class IncidentService:
         if decision.action == DispatchAction.EXHAUSTED:
             incident.exhaust(at=now)
             uow.add_event(
-                DomainEvent(
-                    "emergency.dispatch_exhausted",
-                    "emergency_incident",
-                    incident.id,
-                    now,
-                    {
-                        "incident_id": incident.id,
-                        "station_id": incident.routing.station_id,
-                        "district_id": incident.routing.district_id,
-                        "drill": incident.drill,
-                        "accepts": incident.committed,
-                    },
+                _incident_event(
+                    "emergency.dispatch_exhausted", incident, now, accepts=incident.committed
                 )
             )
             return None
@@ -413,11 +413,11 @@ class IncidentService:
         return incident
 
     async def respond(self, scope: Scope, incident_id: uuid.UUID, action: str) -> IncidentView:
-        if action not in ResponseAction.ALL:
+        if action not in _ACTIONS:
             raise invalid(
                 "response_action",
                 "action",
-                f"The answer is one of: {', '.join(sorted(ResponseAction.ALL))}.",
+                f"The answer is one of: {', '.join(sorted(_ACTIONS))}.",
                 "响应动作无效。",
             )
         async with self.uow_factory(scope) as uow:
@@ -444,20 +444,7 @@ class IncidentService:
                 raise NotAllowed()
             step(incident)
             await uow.incidents.save(incident, next_check_at=None)
-            uow.add_event(
-                DomainEvent(
-                    f"emergency.incident_{name}",
-                    "emergency_incident",
-                    incident.id,
-                    self.clock.now(),
-                    {
-                        "incident_id": incident.id,
-                        "station_id": incident.routing.station_id,
-                        "district_id": incident.routing.district_id,
-                        "drill": incident.drill,
-                    },
-                )
-            )
+            uow.add_event(_incident_event(f"emergency.incident_{name}", incident, self.clock.now()))
             uow.audit(f"emergency.incident_{name}", "emergency_incident", incident.id, {})
             await uow.commit()
         return IncidentView(incident, True, None)

@@ -43,6 +43,13 @@ class Period:
     end: datetime
 
     def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise invalid(
+                "period_timezone",
+                "start",
+                "Give start and end with a time zone offset.",
+                "统计期须带时区。",
+            )
         if not self.start < self.end:
             raise invalid(
                 "period_invalid",

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from geoalchemy2 import Geometry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.emergency.drills import DrillSlice, DrillStatus, ScheduledDrill
@@ -19,7 +18,7 @@ from app.domain.shared.errors import StaleVersion
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.scope import Scope
 from app.infra.db.incidents_repo import SqlIncidentUnitOfWork
-from app.infra.db.organisation_repo import geography
+from app.infra.db.organisation_repo import geography, lon_lat
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.emergency_incidents import emergency_drill_schedules
 
@@ -38,8 +37,7 @@ _COLUMNS = (
     d.c.status,
     d.c.incident_id,
     d.c.version,
-    sa.func.ST_X(sa.cast(d.c.location, Geometry(srid=4326)), type_=sa.Float).label("lon"),
-    sa.func.ST_Y(sa.cast(d.c.location, Geometry(srid=4326)), type_=sa.Float).label("lat"),
+    *lon_lat(d.c.location),
 )
 
 

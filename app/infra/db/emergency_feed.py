@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from geoalchemy2 import Geometry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.emergency.glossary import IncidentType, Severity
@@ -27,6 +26,7 @@ from app.domain.emergency.incident_ports import FeedItem, IncidentSummary
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.scope import Scope
 from app.infra.db.help_repo import SERVING_STATUSES
+from app.infra.db.organisation_repo import lon_lat
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.emergency_incidents import (
     emergency_incident_events,
@@ -41,7 +41,6 @@ r = emergency_responses
 ALERTED = IncidentEventKind.ALERTED.value
 RAISED = IncidentEventKind.RAISED.value
 
-_geometry = sa.cast(i.c.location, Geometry(srid=4326))
 _COLUMNS = (
     e.c.seq,
     e.c.id.label("event_id"),
@@ -53,8 +52,7 @@ _COLUMNS = (
     i.c.id.label("incident_id"),
     i.c.type,
     i.c.severity,
-    sa.func.ST_X(_geometry, type_=sa.Float).label("lon"),
-    sa.func.ST_Y(_geometry, type_=sa.Float).label("lat"),
+    *lon_lat(i.c.location),
     i.c.description,
     i.c.drill.label("incident_drill"),
     i.c.status,

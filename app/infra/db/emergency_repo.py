@@ -12,7 +12,6 @@ from datetime import datetime, time
 from typing import Any
 
 import sqlalchemy as sa
-from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,7 +27,7 @@ from app.domain.shared.geo import GeoPoint
 from app.domain.shared.scope import Scope
 from app.domain.volunteers.ports import TeamRepository
 from app.infra.db.help_repo import SqlVolunteerRoster
-from app.infra.db.organisation_repo import geography
+from app.infra.db.organisation_repo import geography, lon_lat
 from app.infra.db.tables.emergency import (
     emergency_equipment,
     emergency_last_locations,
@@ -48,14 +47,6 @@ ls = emergency_location_samples
 # A team whose leader left keeps its unit; nobody leads it until a new leader is set.
 
 
-def _lon_lat(column: Any, prefix: str) -> tuple[Any, Any]:
-    geometry = sa.cast(column, Geometry(srid=4326))
-    return (
-        sa.func.ST_X(geometry, type_=sa.Float).label(f"{prefix}lon"),
-        sa.func.ST_Y(geometry, type_=sa.Float).label(f"{prefix}lat"),
-    )
-
-
 _UNIT_COLUMNS = (
     u.c.id,
     u.c.station_id,
@@ -64,7 +55,7 @@ _UNIT_COLUMNS = (
     u.c.version,
     teams.c.name,
     teams.c.leader_id,
-    *_lon_lat(u.c.base, "base_"),
+    *lon_lat(u.c.base, "base_"),
 )
 
 
@@ -84,7 +75,7 @@ class SqlUnitRepository:
         equipment: dict[uuid.UUID, list[EquipmentItem]] = {r.id: [] for r in rows}
         items = await self._s.execute(
             sa.select(q.c.id, q.c.unit_id, q.c.kind, q.c.label, q.c.service_due)
-            .add_columns(*_lon_lat(q.c.location, ""))
+            .add_columns(*lon_lat(q.c.location))
             .where(q.c.unit_id.in_(list(equipment)))
             .order_by(q.c.unit_id, q.c.id)
         )
@@ -309,7 +300,7 @@ class SqlLocationRepository:
             return {}
         rows = await self._s.execute(
             sa.select(ll.c.volunteer_id, ll.c.at, ll.c.accuracy_m, ll.c.on_duty_until)
-            .add_columns(*_lon_lat(ll.c.location, ""))
+            .add_columns(*lon_lat(ll.c.location))
             .where(ll.c.volunteer_id.in_(list(volunteer_ids)))
         )
         return {
@@ -372,7 +363,7 @@ class SqlLocationRepository:
     ) -> list[LocationSample]:
         query = (
             sa.select(ls.c.at, ls.c.accuracy_m)
-            .add_columns(*_lon_lat(ls.c.location, ""))
+            .add_columns(*lon_lat(ls.c.location))
             .where(ls.c.volunteer_id == volunteer_id)
         )
         if before is not None:

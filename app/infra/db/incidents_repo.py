@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,7 +34,7 @@ from app.domain.shared.scope import Scope
 from app.infra.db.emergency_candidates import SqlCandidateFinder
 from app.infra.db.help_repo import SqlVolunteerRoster
 from app.infra.db.media_repo import SqlMediaRepository
-from app.infra.db.organisation_repo import geography
+from app.infra.db.organisation_repo import geography, lon_lat
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.emergency import emergency_units
 from app.infra.db.tables.emergency_incidents import (
@@ -128,8 +127,7 @@ _COLUMNS = (
     i.c.closed_by,
     i.c.close_note,
     i.c.version,
-    sa.func.ST_X(sa.cast(i.c.location, Geometry(srid=4326)), type_=sa.Float).label("lon"),
-    sa.func.ST_Y(sa.cast(i.c.location, Geometry(srid=4326)), type_=sa.Float).label("lat"),
+    *lon_lat(i.c.location),
 )
 
 
@@ -292,7 +290,7 @@ class SqlIncidentRepository:
                     for x in incident.responses.values()
                 ]
             )
-            answered = sa.or_(insert.excluded.status != ResponseStatus.ALERTED.value)
+            answered = insert.excluded.status != ResponseStatus.ALERTED.value
             await self._s.execute(
                 insert.on_conflict_do_update(
                     index_elements=[r.c.incident_id, r.c.member_id],

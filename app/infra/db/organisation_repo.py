@@ -73,6 +73,15 @@ def geography(point: GeoPoint) -> Any:
     return sa.func.ST_GeogFromText(point_wkt(point))
 
 
+def lon_lat(column: Any, prefix: str = "") -> tuple[Any, Any]:
+    """The ``{prefix}lon`` and ``{prefix}lat`` columns of a geography point column."""
+    geometry = sa.cast(column, Geometry(srid=4326))
+    return (
+        sa.func.ST_X(geometry, type_=sa.Float).label(f"{prefix}lon"),
+        sa.func.ST_Y(geometry, type_=sa.Float).label(f"{prefix}lat"),
+    )
+
+
 def _unit(row: Any, with_boundary: bool) -> OrgUnit:
     boundary = to_shape(row.boundary) if with_boundary and row.boundary is not None else None
     return OrgUnit(
