@@ -13,7 +13,7 @@ WARMUP="${3:-10}"
 THREADS=2
 PPORT=8098
 BPORT=8097
-RESIDENTS="${BENCH_RESIDENTS:-3000}"
+RESIDENTS="${BENCH_RESIDENTS:-5000}"
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
 DB=shouwang_bench_tips
 WORK="$(mktemp -d /tmp/shouwang-bench-tips.XXXXXX)"

@@ -69,7 +69,9 @@ def _photo(n: int) -> bytes:
     return buffer.getvalue()
 
 
-async def main(residents: int, seed_tips: int, out: Path, photos_per_resident: int = 0) -> None:
+async def main(
+    residents: int, seed_tips: int, out: Path, photos_per_resident: int = 0, first: int = 0
+) -> None:
     settings = load_settings()
     platform = build_platform(settings)
     services = Services()
@@ -88,7 +90,7 @@ async def main(residents: int, seed_tips: int, out: Path, photos_per_resident: i
                 repo = SqlAccountRepository(session)
                 sessions = SqlSessionRepository(session)
                 for n in range(start, min(start + batch, residents)):
-                    phone = f"1390{n:07d}"
+                    phone = f"1390{first + n:07d}"
                     account = Account.new(
                         AccountKind.RESIDENT, now, account_id=new_id(), display_name=None
                     )
@@ -163,5 +165,8 @@ if __name__ == "__main__":
     p.add_argument("--seed-tips", type=int, default=200)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--photos-per-resident", type=int, default=0)
+    p.add_argument(
+        "--first", type=int, default=0, help="number of the first resident (phone 1390…)"
+    )
     a = p.parse_args()
-    asyncio.run(main(a.residents, a.seed_tips, a.out, a.photos_per_resident))
+    asyncio.run(main(a.residents, a.seed_tips, a.out, a.photos_per_resident, a.first))

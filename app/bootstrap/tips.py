@@ -28,6 +28,7 @@ from app.domain.tips.ports import TipsUnitOfWork
 from app.domain.tips.services import RATE_WINDOW, TipService, UowFactory
 from app.infra.db.engine import autocommit_factory
 from app.infra.db.tips_repo import SqlTipsUnitOfWork, purge_submission_log
+from app.infra.db.tips_submit import SqlSubmissionWriter
 
 
 def uow_factory(
@@ -91,6 +92,9 @@ def wire(services: Services, platform: Platform) -> None:
             media=reader,
             appeals=appeals,
             read_uow_factory=reads,
+            writer=SqlSubmissionWriter(
+                platform.session_factory, field_cipher(settings), blind_indexer(settings)
+            ),
         ),
     )
 

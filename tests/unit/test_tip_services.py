@@ -21,7 +21,14 @@ from app.domain.shared.scope import Role, RoleCoverage, Scope
 from app.domain.tips.errors import TipIdTaken, TipNotFound, TipRateLimited
 from app.domain.tips.feedback import FeedbackTemplate
 from app.domain.tips.model import Category, Outcome, Tip, TipEvent, TipStatus
-from app.domain.tips.ports import Informant, TipFilter, TipSlice
+from app.domain.tips.ports import (
+    Informant,
+    SubmissionWrite,
+    SubmitOutcome,
+    SubmitResult,
+    TipFilter,
+    TipSlice,
+)
 from app.domain.tips.services import NewTip, TipService
 
 STATION, DISTRICT, GRID = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -192,11 +199,42 @@ def staff(role: Role, account_id: uuid.UUID | None = None) -> Scope:
     )
 
 
-@pytest.fixture
-def world() -> tuple[TipService, Store, FixedClock]:
+class FakeWriter:
+    """The one-statement submission: all of it or nothing, under the same conditions."""
+
+    def __init__(self, store: Store) -> None:
+        self.s = store
+        self.keys: dict[tuple[str, str], Any] = {}
+
+    async def write(self, w: SubmissionWrite) -> SubmitResult:
+        if w.receipt is not None and (w.receipt.principal, w.receipt.key) in self.keys:
+            return SubmitResult(SubmitOutcome.KEY_TAKEN)
+        start = w.rate.window_start
+        earlier = [t for who, t in self.s.log if who == w.submitter and t > start]
+        if len(earlier) >= w.rate.limit:
+            return SubmitResult(SubmitOutcome.RATE_LIMITED, earlier)
+        uow = FakeUow(self.s, w.scope)
+        if not await uow.tips.insert(w.tip, informant=w.informant, submitter=w.submitter):
+            return SubmitResult(SubmitOutcome.ID_TAKEN)
+        self.s.log.append((w.submitter, w.tip.submitted_at))
+        if w.audit is not None:
+            uow.audit(w.audit.action, w.audit.record_type, w.audit.record_id, w.audit.detail)
+        uow.add_event(w.event)
+        await uow.commit()
+        if w.receipt is not None:
+            self.keys[(w.receipt.principal, w.receipt.key)] = w.response
+        return SubmitResult(SubmitOutcome.STORED)
+
+
+@pytest.fixture(params=["unit_of_work", "one_statement"])
+def world(request: pytest.FixtureRequest) -> tuple[TipService, Store, FixedClock]:
+    """Submissions through a unit of work, or (plain ones) in one statement."""
     store = Store()
     clock = FixedClock(datetime(2026, 11, 22, 8, 0, tzinfo=UTC))
-    service = TipService(lambda scope: FakeUow(store, scope), clock, FakeLocator(), hourly_limit=3)
+    writer = FakeWriter(store) if request.param == "one_statement" else None
+    service = TipService(
+        lambda scope: FakeUow(store, scope), clock, FakeLocator(), hourly_limit=3, writer=writer
+    )
     return service, store, clock
 
 

@@ -7,13 +7,20 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from app.api.container import services_of
 from app.domain.shared.errors import Conflict, InvalidInput
-from app.domain.shared.idempotency import BeginOutcome, IdempotencyStore, StoredResponse
+from app.domain.shared.idempotency import (
+    BeginOutcome,
+    IdempotencyStore,
+    Receipt,
+    ReceiptKeyTaken,
+    StoredResponse,
+)
 
 MAX_KEY_LENGTH = 255
 _REPLAYED_HEADERS = ("location", "etag", "content-type")
@@ -36,6 +43,48 @@ def _hash(operation: str, payload: object) -> bytes:
     return hashlib.sha256(f"{operation}\n{canonical}".encode()).digest()
 
 
+def stored(response: Response) -> StoredResponse:
+    """What a replay of ``response`` answers with."""
+    headers = {k: v for k, v in response.headers.items() if k.lower() in _REPLAYED_HEADERS}
+    return StoredResponse(response.status_code, headers, bytes(response.body))
+
+
+R = TypeVar("R")
+
+
+class KeyedRequest:
+    """A request with an Idempotency-Key whose use case stores the key itself."""
+
+    def __init__(
+        self,
+        store: IdempotencyStore,
+        principal: str,
+        key: str,
+        operation: str,
+        request_hash: bytes,
+        now: datetime,
+    ) -> None:
+        self._store = store
+        self._args = (principal, key, operation, request_hash, now)
+        self._rendered: tuple[object, Response] | None = None
+
+    def receipt(self, render: Callable[[R], Response]) -> Receipt[R]:
+        """The receipt for the use case: its result rendered by ``render`` is stored."""
+
+        def store(result: R) -> StoredResponse:
+            response = render(result)
+            self._rendered = (result, response)
+            return stored(response)
+
+        return self._store.receipt(*self._args, store)
+
+    def respond(self, result: R, render: Callable[[R], Response]) -> Response:
+        """The response to ``result`` (the one already rendered for the receipt, if any)."""
+        if self._rendered is not None and self._rendered[0] is result:
+            return self._rendered[1]
+        return render(result)
+
+
 async def run_idempotent(
     request: Request,
     *,
@@ -43,7 +92,10 @@ async def run_idempotent(
     operation: str,
     payload: object,
     handler: Callable[[], Awaitable[JSONResponse]],
+    at_once: Callable[[KeyedRequest], Awaitable[Response]] | None = None,
 ) -> Response:
+    """``at_once``: the handler of a use case that stores the key with its own write
+    (``KeyedRequest.receipt``), tried first; a key it finds taken is decided as usual."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return await handler()
@@ -55,9 +107,15 @@ async def run_idempotent(
             code="idempotency.key_invalid",
         )
     store = services_of(request).get_any(IdempotencyStore)
-    begun = await store.begin(
-        principal, key, operation, _hash(operation, payload), datetime.now(UTC)
-    )
+    request_hash = _hash(operation, payload)
+    now = datetime.now(UTC)
+    if at_once is not None:
+        try:
+            keyed = KeyedRequest(store, principal, key, operation, request_hash, now)
+            return await at_once(keyed)
+        except ReceiptKeyTaken:
+            pass
+    begun = await store.begin(principal, key, operation, request_hash, now)
     if begun.outcome == BeginOutcome.MISMATCH:
         raise IdempotencyKeyReused()
     if begun.outcome == BeginOutcome.IN_FLIGHT:
@@ -77,10 +135,7 @@ async def run_idempotent(
         await store.release(principal, key)
         raise
     if 200 <= response.status_code < 300:
-        headers = {k: v for k, v in response.headers.items() if k.lower() in _REPLAYED_HEADERS}
-        await store.complete(
-            principal, key, StoredResponse(response.status_code, headers, bytes(response.body))
-        )
+        await store.complete(principal, key, stored(response))
     else:
         await store.release(principal, key)
     return response

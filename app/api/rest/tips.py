@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.api.container import services_of
 from app.api.context import current_scope, lang_of
@@ -23,7 +23,7 @@ from app.api.rest.common import (
     parse_path_id,
 )
 from app.api.rest.common import expected_version as if_match
-from app.api.rest.idempotency import run_idempotent
+from app.api.rest.idempotency import KeyedRequest, run_idempotent
 from app.api.rest.tips_schemas import (
     COMMON_ERRORS,
     SUBMIT_ERRORS,
@@ -83,22 +83,28 @@ def _one(request: Request, view: TipView, crs: Crs = Crs.WGS84, status: int = 20
 async def submit_tip(
     request: Request, body: TipIn, scope: Annotated[Scope, Depends(current_scope)]
 ) -> Any:
-    async def handler() -> JSONResponse:
-        view = await _service(request).submit(
-            scope,
-            NewTip(
-                category=body.category,
-                description=body.description,
-                location=body.location.to_point(),
-                urgency=body.urgency,
-                anonymous=body.anonymous,
-                id=body.id,
-                media_ids=tuple(body.media_ids),
-                appeal_id=body.appeal_id,
-                contact_phone=parse_cn_mobile(body.contact_phone) if body.contact_phone else None,
-            ),
-        )
+    service = _service(request)
+    new = NewTip(
+        category=body.category,
+        description=body.description,
+        location=body.location.to_point(),
+        urgency=body.urgency,
+        anonymous=body.anonymous,
+        id=body.id,
+        media_ids=tuple(body.media_ids),
+        appeal_id=body.appeal_id,
+        contact_phone=parse_cn_mobile(body.contact_phone) if body.contact_phone else None,
+    )
+
+    def respond(view: TipView) -> JSONResponse:
         return _one(request, view, status=201 if view.created else 200)
+
+    async def handler() -> JSONResponse:
+        return respond(await service.submit(scope, new))
+
+    async def at_once(keyed: KeyedRequest) -> Response:
+        view = await service.submit(scope, new, receipt=keyed.receipt(respond))
+        return keyed.respond(view, respond)
 
     return await run_idempotent(
         request,
@@ -106,6 +112,7 @@ async def submit_tip(
         operation="submitTip",
         payload=body.model_dump(mode="json"),
         handler=handler,
+        at_once=at_once if service.writes_at_once(scope, new) else None,
     )
 
 

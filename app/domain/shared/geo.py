@@ -58,6 +58,15 @@ class GeoPoint:
     def __post_init__(self) -> None:
         _check_coordinates(self.lon, self.lat)
 
+    @classmethod
+    def stored(cls, lon: float, lat: float) -> GeoPoint:
+        """A point read back from storage, checked when it was written (pages build
+        thousands a second; the check is for input)."""
+        point = object.__new__(cls)
+        object.__setattr__(point, "lon", lon)
+        object.__setattr__(point, "lat", lat)
+        return point
+
 
 # --- Where the offset applies -------------------------------------------------------------
 

@@ -6,11 +6,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from enum import StrEnum
+from typing import Any, Protocol
 
 from app.domain.media.ports import MediaRepository
 from app.domain.media.services import MediaView
 from app.domain.shared.clock import Clock
+from app.domain.shared.events import DomainEvent
+from app.domain.shared.idempotency import Receipt, StoredResponse
 from app.domain.shared.scope import Scope
 from app.domain.shared.uow import UnitOfWork
 from app.domain.tips.feedback import FeedbackTemplate
@@ -123,6 +126,60 @@ class SubmissionLog(Protocol):
         """Log a submission at ``at`` and return the account's EARLIER submissions after
         ``window_start`` (one round trip; a refused submission is rolled back with its
         unit of work)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RateGuard:
+    """The hourly limit as a condition of a write: store only when the account has fewer
+    than ``limit`` submissions after ``window_start``."""
+
+    limit: int
+    window_start: datetime
+
+
+class SubmitOutcome(StrEnum):
+    STORED = "stored"
+    RATE_LIMITED = "rate_limited"  # nothing written; ``earlier`` holds the window
+    KEY_TAKEN = "key_taken"  # the receipt's key exists: nothing written
+    ID_TAKEN = "id_taken"  # a tip with this id exists: nothing written
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    outcome: SubmitOutcome
+    earlier: Sequence[datetime] = ()  # the account's submissions in the window
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionWrite:
+    """Everything a plain submission writes (no media, appeal or device log), for a
+    writer that stores it as one atomic statement: the tip with its pending history, the
+    sealed informant, the rate-log entry under ``rate``, the outbox event, the audit
+    entry (named tips) and the Idempotency-Key's receipt with its rendered response."""
+
+    tip: Tip
+    informant: Informant | None
+    submitter: uuid.UUID
+    scope: Scope  # audit actor and request id (None for anonymous tips)
+    rate: RateGuard
+    event: DomainEvent
+    audit: AuditNote | None
+    receipt: Receipt[Any] | None = None
+    response: StoredResponse | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    action: str
+    record_type: str
+    record_id: uuid.UUID
+    detail: dict[str, Any]
+
+
+class SubmissionWriter(Protocol):
+    async def write(self, submission: SubmissionWrite) -> SubmitResult:
+        """All of it or nothing, in one statement (no transaction round trips)."""
         ...
 
 

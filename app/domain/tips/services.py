@@ -22,6 +22,7 @@ from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotAllowed, field_invalid
 from app.domain.shared.events import DomainEvent
 from app.domain.shared.geo import GeoPoint
+from app.domain.shared.idempotency import Receipt, ReceiptKeyTaken
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import Role, Scope
 from app.domain.shared.text import storable
@@ -54,13 +55,18 @@ from app.domain.tips.model import (
 )
 from app.domain.tips.ports import (
     AppealDirectory,
+    AuditNote,
     Informant,
+    RateGuard,
+    SubmissionWrite,
+    SubmissionWriter,
+    SubmitOutcome,
     TipFilter,
     TipMediaReader,
     TipSlice,
     TipsUnitOfWork,
 )
-from app.domain.tips.views import TimeAgo, coarsen, map_features, sees_coarse, time_ago
+from app.domain.tips.views import TimeAgo, coarse_rule, coarsen, map_features, time_ago
 
 UowFactory = Callable[[Scope], TipsUnitOfWork]
 RATE_WINDOW = timedelta(hours=1)
@@ -162,8 +168,12 @@ class TipService:
         appeals: AppealDirectory | None = None,
         read_uow_factory: UowFactory | None = None,
         velocity: SubmissionVelocity | None = None,
+        writer: SubmissionWriter | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        # Plain submissions in one statement (see ``writes_at_once``); without one, every
+        # submission goes through a unit of work.
+        self.writer = writer
         # The per-device hourly limit (set by the review context's wiring); the account's
         # limit is ``hourly_limit`` below.
         self.velocity = velocity
@@ -178,9 +188,24 @@ class TipService:
 
     # --- submission ---------------------------------------------------------------------
 
-    async def submit(self, scope: Scope, new: NewTip) -> TipView:
+    def writes_at_once(self, scope: Scope, new: NewTip) -> bool:
+        """Whether ``submit`` stores this submission in one statement (then it takes a
+        ``receipt``): no media to attach, no appeal to link, no device to log."""
+        return (
+            self.writer is not None
+            and not new.media_ids
+            and new.appeal_id is None
+            and (self.velocity is None or scope.device_id is None)
+        )
+
+    async def submit(
+        self, scope: Scope, new: NewTip, *, receipt: Receipt[TipView] | None = None
+    ) -> TipView:
         """Any signed-in account may submit. A retry with the same client id by the same
-        account returns the stored tip (``created`` False) instead of a second one."""
+        account returns the stored tip (``created`` False) instead of a second one.
+
+        ``receipt`` (only when ``writes_at_once``): the Idempotency-Key is stored with the
+        tip, its response rendered first; ``ReceiptKeyTaken`` when the key exists."""
         description = new.description.strip()
         if not description or len(description) > DESCRIPTION_MAX or not storable(description):
             raise field_invalid(
@@ -227,6 +252,10 @@ class TipService:
         informant = None if new.anonymous else Informant(scope.account_id, new.contact_phone)
         # An anonymous tip must not be traceable through the request id of its outbox row.
         uow_scope = dataclasses.replace(scope, request_id=None) if new.anonymous else scope
+        if self.writer is not None and self.writes_at_once(scope, new):
+            return await self._write_at_once(scope, uow_scope, tip, informant, receipt)
+        if receipt is not None:
+            raise ValueError("a receipt is only taken by a submission written at once")
         async with self.uow_factory(uow_scope) as uow:
             earlier = await uow.submissions.record(
                 scope.account_id, now, window_start=now - RATE_WINDOW
@@ -267,6 +296,49 @@ class TipService:
             await uow.commit()
         tip.pending.clear()
         return await self._one(TipView(tip, False, [], False, created=True))
+
+    async def _write_at_once(
+        self,
+        scope: Scope,
+        uow_scope: Scope,
+        tip: Tip,
+        informant: Informant | None,
+        receipt: Receipt[TipView] | None,
+    ) -> TipView:
+        """The plain submission as one atomic write: the response it answers with is known
+        before it (nothing the write returns changes it), so even the Idempotency-Key's
+        stored response goes in with the tip."""
+        assert self.writer is not None
+        now = tip.submitted_at
+        view = TipView(tip, False, [], False, created=True)
+        result = await self.writer.write(
+            SubmissionWrite(
+                tip=tip,
+                informant=informant,
+                submitter=scope.account_id,
+                scope=uow_scope,
+                rate=RateGuard(self.hourly_limit, now - RATE_WINDOW),
+                event=_event("tip.submitted", tip, now, urgency=tip.urgency.value),
+                # Anonymous submissions are not audited: the entry would name the sender.
+                audit=None
+                if tip.anonymous
+                else AuditNote("tip.submit", "tip", tip.id, {"category": tip.category.value}),
+                receipt=receipt,
+                response=receipt.render(view) if receipt is not None else None,
+            )
+        )
+        if result.outcome is SubmitOutcome.RATE_LIMITED:
+            self._check_rate(result.earlier, now)
+            raise RuntimeError("the writer refused a submission within the hourly limit")
+        if result.outcome is SubmitOutcome.KEY_TAKEN:
+            raise ReceiptKeyTaken()
+        if result.outcome is SubmitOutcome.ID_TAKEN:
+            retried = await self._retry_of(scope, tip.id)
+            if retried is None:
+                raise TipIdTaken()
+            return retried
+        tip.pending.clear()
+        return view
 
     async def _retry_of(self, scope: Scope, tip_id: uuid.UUID) -> TipView | None:
         """The tip this account already submitted under ``tip_id``, as its reporter sees it
@@ -382,8 +454,8 @@ class TipService:
             TipView(
                 t,
                 True,
-                [e for e in events.get(t.id, []) if e.feedback],
-                self.overdue(t),
+                [e for e in events.get(t.id, ()) if e.feedback],
+                t.is_overdue(now),
                 coarse=coarse[t.id],
                 now=now,
             )
@@ -407,7 +479,8 @@ class TipService:
     ) -> dict[uuid.UUID, bool]:
         """Per tip, whether the caller sees it coarsened. Only when some would be does one
         more query find those the caller reported by name (seen exactly)."""
-        coarse = {t.id: sees_coarse(scope, t) for t in tips}
+        seen_coarse = coarse_rule(scope)
+        coarse = {t.id: seen_coarse(t) for t in tips}
         maybe = [tip_id for tip_id, c in coarse.items() if c]
         if maybe:
             for own in await uow.tips.own_by_ids(scope.account_id, maybe):

@@ -18,7 +18,7 @@ operator (unrestricted scope).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -74,14 +74,30 @@ def sees_coarse(scope: Scope, tip: Tip, *, reporter: bool = False) -> bool:
     the tip's station or district) without a writing role there, who did not report it.
     Everyone else who may see the tip at all sees it exactly: writing staff of its station,
     its reporter (``reporter``), the operator."""
-    if scope.unrestricted or reporter or not scope.is_staff:
-        return False
-    r = tip.routing
-    if not scope.sees_station(r.station_id, r.district_id):
-        return False  # not seen as staff: only a reporter's own tip, shown exactly
-    if r.station_id is not None:
-        return r.station_id not in scope.stations_as(*WRITING_STAFF_ROLES)
-    return r.district_id not in scope.districts_as(*WRITING_STAFF_ROLES)
+    return not reporter and coarse_rule(scope)(tip)
+
+
+def coarse_rule(scope: Scope) -> Callable[[Tip], bool]:
+    """``sees_coarse`` of one caller for many tips (a page): the caller's writing
+    stations and districts worked out once."""
+    if scope.unrestricted or not scope.is_staff:
+        return _never
+    stations = scope.stations_as(*WRITING_STAFF_ROLES)
+    districts = scope.districts_as(*WRITING_STAFF_ROLES)
+
+    def coarse(tip: Tip) -> bool:
+        r = tip.routing
+        if not scope.sees_station(r.station_id, r.district_id):
+            return False  # not seen as staff: only a reporter's own tip, shown exactly
+        if r.station_id is not None:
+            return r.station_id not in stations
+        return r.district_id not in districts
+
+    return coarse
+
+
+def _never(_: Tip) -> bool:
+    return False
 
 
 # History details that carry exact times (an assignment's due time).

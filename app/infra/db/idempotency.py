@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.domain.shared.idempotency import BeginOutcome, BeginResult, StoredResponse
+from app.domain.shared.idempotency import BeginOutcome, BeginResult, Receipt, StoredResponse
 from app.infra.db import raw
 from app.infra.db.tables.platform import idempotency_keys as t
 
@@ -27,6 +28,50 @@ _COMPLETE = """
     WHERE principal = $1 AND key = $2
 """
 
+R = TypeVar("R")
+
+
+# A receipt (``Receipt``) stored by a use case's own statement: the key, completed with its
+# response. Its 9 parameters come from ``receipt_args``, numbered from ``first``.
+def receipt_key_free(first: int) -> str:
+    """A condition: no receipt, or its key is not stored yet (a use case's statement
+    writes nothing otherwise)."""
+    principal, key = f"${first}::text", f"${first + 1}::text"
+    return f"""({key} IS NULL OR NOT EXISTS (
+        SELECT 1 FROM idempotency_keys WHERE principal = {principal} AND key = {key}))"""  # noqa: S608
+
+
+def receipt_cte(first: int, source: str) -> str:
+    """The key stored completed, once per row of ``source`` (a CTE with one row when the
+    write happened, else none). A key stored meanwhile by a concurrent request makes the
+    whole statement fail on the key's primary key (``UniqueViolationError``)."""
+    n = [f"${first + i}" for i in range(9)]
+    return f"""
+    INSERT INTO idempotency_keys (principal, key, operation, request_hash, state, created_at,
+                                  locked_until, expires_at, response_status, response_headers,
+                                  response_body)
+    SELECT {n[0]}::text, {n[1]}::text, {n[2]}::text, {n[3]}::bytea, 'completed',
+           {n[4]}::timestamptz, {n[4]}::timestamptz, {n[5]}::timestamptz, {n[6]}::int,
+           {n[7]}::jsonb, {n[8]}::bytea
+    FROM {source} WHERE {n[1]}::text IS NOT NULL"""  # noqa: S608 - constants and $n
+
+
+def receipt_args(receipt: Receipt[Any] | None, response: StoredResponse | None) -> list[Any]:
+    """The 9 parameters of ``receipt_key_free`` and ``receipt_cte`` (NULL without one)."""
+    if receipt is None or response is None:
+        return [None] * 9
+    return [
+        receipt.principal,
+        receipt.key,
+        receipt.operation,
+        receipt.request_hash,
+        receipt.created_at,
+        receipt.expires_at,
+        response.status,
+        json.dumps(response.headers, ensure_ascii=False),
+        response.body,
+    ]
+
 
 class SqlIdempotencyStore:
     def __init__(
@@ -41,6 +86,17 @@ class SqlIdempotencyStore:
         self._single = raw.Autocommit.of(session_factory)
         self._ttl = ttl
         self._lock = lock_timeout
+
+    def receipt(
+        self,
+        principal: str,
+        key: str,
+        operation: str,
+        request_hash: bytes,
+        now: datetime,
+        render: Callable[[R], StoredResponse],
+    ) -> Receipt[R]:
+        return Receipt(principal, key, operation, request_hash, now, now + self._ttl, render)
 
     async def begin(
         self, principal: str, key: str, operation: str, request_hash: bytes, now: datetime

@@ -98,7 +98,7 @@ def _tip(row: Any) -> Tip:
         id=row["id"],
         category=_CATEGORY[row["category"]],
         description=row["description"],
-        location=GeoPoint(row["lon"], row["lat"]),
+        location=GeoPoint.stored(row["lon"], row["lat"]),
         urgency=_URGENCY[row["urgency"]],
         anonymous=row["anonymous"],
         routing=Routing(row["district_id"], row["station_id"], row["community_id"], row["grid_id"]),
@@ -146,13 +146,18 @@ def _event_json(ev: TipEvent) -> dict[str, Any]:
 # A submission is one round trip: the tip, the sealed informant (named tips), the history
 # rows and the reporter's sync-feed entry are written by one statement, and nothing at all
 # when the id exists (a retry). Built once: it runs on every submission.
-_INSERT_TIP = """
-    WITH new_tip AS (
+# ``tip_writes(gate)``: those writes as CTEs (``new_tip`` first) over parameters $1–$21
+# from ``tip_write_args``; ``gate`` may make the tip's row conditional ("FROM go": written
+# only when the CTE ``go`` has a row).
+_TIP_WRITES = """
+    new_tip AS (
         INSERT INTO tips (id, category, description, location, urgency, anonymous,
                           district_id, station_id, community_id, grid_id, media_ids, status,
                           submitter_digest, submitted_at)
-        VALUES ($1, $2, $3, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography,
-                $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        SELECT $1::uuid, $2::text, $3::text,
+               ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography,
+               $6::text, $7::bool, $8::uuid, $9::uuid, $10::uuid, $11::uuid, $12::uuid[],
+               $13::text, $14::bytea, $15::timestamptz {gate}
         ON CONFLICT (id) DO NOTHING
         RETURNING id
     ), informant AS (
@@ -170,9 +175,66 @@ _INSERT_TIP = """
     ), feed AS (
         INSERT INTO change_log (feed, record_type, record_id, op)
         SELECT $16::bytea, 'tip', id, 'upsert' FROM new_tip WHERE $16::bytea IS NOT NULL
-    )
-    SELECT id FROM new_tip
-"""
+    )"""
+
+
+def tip_writes(gate: str = "") -> str:
+    return _TIP_WRITES.replace("{gate}", gate)
+
+
+_INSERT_TIP = "WITH " + tip_writes() + " SELECT id FROM new_tip"  # noqa: S608 - constants
+
+
+def reporter_key(indexer: BlindIndexer, account_id: uuid.UUID) -> bytes:
+    return indexer.index(str(account_id), purpose="tip.reporter")
+
+
+def submitter_digest(indexer: BlindIndexer, account_id: uuid.UUID, tip_id: uuid.UUID) -> bytes:
+    return indexer.index(f"{account_id}:{tip_id}", purpose="tip.submitter")
+
+
+def rate_key(indexer: BlindIndexer, account_id: uuid.UUID) -> bytes:
+    return indexer.index(str(account_id), purpose="tip.rate")
+
+
+def tip_write_args(
+    tip: Tip,
+    informant: Informant | None,
+    submitter: uuid.UUID,
+    cipher: FieldCipher,
+    indexer: BlindIndexer,
+) -> list[Any]:
+    """Parameters $1–$21 of ``tip_writes``: the tip, its informant sealed (AES-GCM) with a
+    blind index of the account, the submitter's digest bound to the tip id, the history."""
+    r = tip.routing
+    account = contact = None
+    if informant is not None:
+        account = cipher.seal(str(informant.account_id), context=ACCOUNT_CONTEXT)
+        if informant.contact_phone:
+            contact = cipher.seal(informant.contact_phone, context=CONTACT_CONTEXT)
+    return [
+        tip.id,
+        tip.category.value,
+        tip.description,
+        tip.location.lon,
+        tip.location.lat,
+        tip.urgency.value,
+        tip.anonymous,
+        r.district_id,
+        r.station_id,
+        r.community_id,
+        r.grid_id,
+        list(tip.media_ids),
+        tip.status.value,
+        submitter_digest(indexer, submitter, tip.id),
+        tip.submitted_at,
+        reporter_key(indexer, informant.account_id) if informant is not None else None,
+        account.key_id if account else None,
+        account.ciphertext if account else None,
+        contact.key_id if contact else None,
+        contact.ciphertext if contact else None,
+        orjson.dumps([_event_json(ev) for ev in tip.pending]).decode(),
+    ]
 
 
 # The columns of a page row, in order (``_tip`` reads them by name).
@@ -297,10 +359,10 @@ class SqlTipRepository:
         self.indexer = indexer
 
     def _reporter_key(self, account_id: uuid.UUID) -> bytes:
-        return self.indexer.index(str(account_id), purpose="tip.reporter")
+        return reporter_key(self.indexer, account_id)
 
     def _digest(self, account_id: uuid.UUID, tip_id: uuid.UUID) -> bytes:
-        return self.indexer.index(f"{account_id}:{tip_id}", purpose="tip.submitter")
+        return submitter_digest(self.indexer, account_id, tip_id)
 
     def _own(self, account_id: uuid.UUID) -> sa.ColumnElement[bool]:
         mine = sa.select(i.c.tip_id).where(i.c.reporter_bidx == self._reporter_key(account_id))
@@ -313,36 +375,10 @@ class SqlTipRepository:
     async def insert(self, tip: Tip, *, informant: Informant | None, submitter: uuid.UUID) -> bool:
         """One statement (see ``_INSERT_TIP``): the tip, its sealed informant, its pending
         history and the reporter's change-feed entry, or nothing when the id is taken."""
-        r = tip.routing
-        account = contact = None
-        if informant is not None:
-            account = self.cipher.seal(str(informant.account_id), context=ACCOUNT_CONTEXT)
-            if informant.contact_phone:
-                contact = self.cipher.seal(informant.contact_phone, context=CONTACT_CONTEXT)
         stored = await raw.fetchval(
             self.session,
             _INSERT_TIP,
-            tip.id,
-            tip.category.value,
-            tip.description,
-            tip.location.lon,
-            tip.location.lat,
-            tip.urgency.value,
-            tip.anonymous,
-            r.district_id,
-            r.station_id,
-            r.community_id,
-            r.grid_id,
-            list(tip.media_ids),
-            tip.status.value,
-            self._digest(submitter, tip.id),
-            tip.submitted_at,
-            self._reporter_key(informant.account_id) if informant is not None else None,
-            account.key_id if account else None,
-            account.ciphertext if account else None,
-            contact.key_id if contact else None,
-            contact.ciphertext if contact else None,
-            orjson.dumps([_event_json(ev) for ev in tip.pending]).decode(),
+            *tip_write_args(tip, informant, submitter, self.cipher, self.indexer),
         )
         if stored is None:
             return False
@@ -517,7 +553,7 @@ class SqlSubmissionLog:
         self.indexer = indexer
 
     def _key(self, account_id: uuid.UUID) -> bytes:
-        return self.indexer.index(str(account_id), purpose="tip.rate")
+        return rate_key(self.indexer, account_id)
 
     async def record(
         self, account_id: uuid.UUID, at: datetime, *, window_start: datetime

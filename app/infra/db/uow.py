@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -22,24 +23,64 @@ from app.infra.db import raw
 # array each and are expanded by jsonb_populate_recordset (columns left out take their
 # defaults). Separate texts per case: an INSERT of no rows would still fire the outbox's
 # statement trigger (a needless wake-up of the workers).
-_INSERT_EVENTS = """
+EVENTS_FROM_JSON = """
     INSERT INTO outbox (id, event_type, aggregate_type, aggregate_id, payload, occurred_at,
                         request_id)
     SELECT id, event_type, aggregate_type, aggregate_id, payload, occurred_at, request_id
-    FROM jsonb_populate_recordset(NULL::outbox, $1::jsonb)
+    FROM jsonb_populate_recordset(NULL::outbox, {}::jsonb)
 """
-_AUDITS = """
+AUDITS_FROM_JSON = """
     INSERT INTO audit_log (at, actor_id, actor_role, action, record_type, record_id,
                            request_id, detail)
     SELECT at, actor_id, actor_role, action, record_type, record_id, request_id, detail
     FROM jsonb_populate_recordset(NULL::audit_log, {}::jsonb)
 """
-_INSERT_AUDITS = _AUDITS.format("$1")
-_INSERT_EVENTS_AND_AUDITS = "WITH audit_entries AS (" + _AUDITS.format("$2") + ")" + _INSERT_EVENTS
+_INSERT_EVENTS = EVENTS_FROM_JSON.format("$1")
+_INSERT_AUDITS = AUDITS_FROM_JSON.format("$1")
+_INSERT_EVENTS_AND_AUDITS = (
+    "WITH audit_entries AS (" + AUDITS_FROM_JSON.format("$2") + ")" + _INSERT_EVENTS
+)
 
 
-def _json(rows: list[dict[str, Any]]) -> str:
+def rows_json(rows: list[dict[str, Any]]) -> str:
+    """Outbox rows or audit entries as the JSON array the statements above expand."""
     return orjson.dumps(rows, default=str).decode()
+
+
+def outbox_rows(events: list[DomainEvent], request_id: str | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": new_id(),
+            "event_type": e.event_type,
+            "aggregate_type": e.aggregate_type,
+            "aggregate_id": e.aggregate_id,
+            "payload": _jsonable(e.payload),
+            "occurred_at": e.occurred_at,
+            "request_id": request_id,
+        }
+        for e in events
+    ]
+
+
+def audit_entry(
+    scope: Scope,
+    at: datetime,
+    action: str,
+    record_type: str,
+    record_id: uuid.UUID | None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An audit entry by the scope's account, role and request (JSON-ready detail)."""
+    return {
+        "actor_id": scope.account_id,
+        "actor_role": scope.primary_role,
+        "action": action,
+        "record_type": record_type,
+        "record_id": record_id,
+        "request_id": scope.request_id,
+        "detail": _jsonable(detail or {}),
+        "at": at,
+    }
 
 
 class SqlUnitOfWork:
@@ -109,38 +150,20 @@ class SqlUnitOfWork:
         detail: dict[str, Any] | None = None,
     ) -> None:
         self._audits.append(
-            {
-                "actor_id": self.scope.account_id,
-                "actor_role": self.scope.primary_role,
-                "action": action,
-                "record_type": record_type,
-                "record_id": record_id,
-                "request_id": self.scope.request_id,
-                "detail": detail or {},
-                "at": self.clock.now(),
-            }
+            audit_entry(self.scope, self.clock.now(), action, record_type, record_id, detail)
         )
 
     async def commit(self) -> None:
-        events = [
-            {
-                "id": new_id(),
-                "event_type": e.event_type,
-                "aggregate_type": e.aggregate_type,
-                "aggregate_id": e.aggregate_id,
-                "payload": _jsonable(e.payload),
-                "occurred_at": e.occurred_at,
-                "request_id": self.scope.request_id,
-            }
-            for e in self._events
-        ]
-        audits = [{**a, "detail": _jsonable(a["detail"])} for a in self._audits]
+        events = outbox_rows(self._events, self.scope.request_id)
+        audits = self._audits
         if events and audits:
-            await raw.execute(self.session, _INSERT_EVENTS_AND_AUDITS, _json(events), _json(audits))
+            await raw.execute(
+                self.session, _INSERT_EVENTS_AND_AUDITS, rows_json(events), rows_json(audits)
+            )
         elif events:
-            await raw.execute(self.session, _INSERT_EVENTS, _json(events))
+            await raw.execute(self.session, _INSERT_EVENTS, rows_json(events))
         elif audits:
-            await raw.execute(self.session, _INSERT_AUDITS, _json(audits))
+            await raw.execute(self.session, _INSERT_AUDITS, rows_json(audits))
         await self.session.commit()
         self._events.clear()
         self._audits.clear()
