@@ -4,7 +4,7 @@ on the spatial index).
 Builds a scratch database (dropped afterwards) with the migrations and the demo district,
 bulk-inserts ``--hazards`` hazards spread over the demo district's area (about 30 × 25 km:
 seven categories, statuses mostly closed, reported within the last 90 days), then times
-the repository's own statement (``app.infra.db.hazards_repo.nearby_query``: same
+the repository's own statement (``app.infra.db.hazards_repo.NEARBY``: same
 category, open, reported inside the window, ST_DWithin on geography, nearest first) at
 ``--n`` random points, and prints p50/p95/p99 and the EXPLAIN (ANALYZE, BUFFERS) plan.
 
@@ -27,8 +27,9 @@ from sqlalchemy.engine import make_url
 from app.bootstrap.database import drop_database, ensure_database, run_migrations
 from app.domain.hazards.model import DuplicateRule, TopCategory
 from app.domain.shared.geo import GeoPoint
+from app.infra.db import raw
 from app.infra.db.engine import make_engine, make_session_factory
-from app.infra.db.hazards_repo import nearby_query
+from app.infra.db.hazards_repo import NEARBY, nearby_args
 
 BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 # The demo district's extent (app/bootstrap/demo_data.py), slightly inside.
@@ -111,9 +112,9 @@ async def main(count: int, n: int) -> None:
         async with sf() as s:
             for i in range(n + 200):
                 point = GeoPoint(rng.uniform(WEST, EAST), rng.uniform(SOUTH, NORTH))
-                query = nearby_query(rng.choice(cats), point, rule, since, limit=5)
+                args = nearby_args(rng.choice(cats), point, rule, since, limit=5)
                 t = time.perf_counter()
-                rows = (await s.execute(query)).all()
+                rows = await raw.fetch(s, NEARBY, *args)
                 if i >= 200:  # warm-up excluded
                     timings.append((time.perf_counter() - t) * 1000)
                     found += len(rows)
@@ -125,12 +126,11 @@ async def main(count: int, n: int) -> None:
                 f"{statistics.mean(timings):.2f} ms; {found} candidates found in total"
             )
             point = GeoPoint((WEST + EAST) / 2, (SOUTH + NORTH) / 2)
-            query = nearby_query(TopCategory.FIRE, point, rule, since, limit=5)
-            compiled = query.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
-            plan = await s.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {compiled}"))
+            args = nearby_args(TopCategory.FIRE, point, rule, since, limit=5)
+            plan = await raw.fetch(s, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + NEARBY, *args)
             print("plan:")
-            for (line,) in plan:
-                print("  " + line)
+            for row in plan:
+                print("  " + row[0])
         await engine.dispose()
     finally:
         await drop_database(rendered)

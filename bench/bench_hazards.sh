@@ -16,7 +16,7 @@ WARMUP="${3:-10}"
 THREADS=2
 PPORT=8098
 BPORT=8097
-RESIDENTS="${BENCH_RESIDENTS:-1500}"
+RESIDENTS="${BENCH_RESIDENTS:-4000}"
 PHOTOS="${PHOTOS_PER_RESIDENT:-6}"
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
 DB=shouwang_bench_hazards

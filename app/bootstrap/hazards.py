@@ -27,7 +27,8 @@ from app.domain.shared.clock import Clock
 from app.domain.shared.protection import BlindIndexer
 from app.domain.shared.scope import Scope, system_scope
 from app.infra.db.hazard_reporters import SqlHazardReporters
-from app.infra.db.hazards_repo import SqlHazardUnitOfWork
+from app.infra.db.hazards_repo import SqlHazardUnitOfWork, SqlNearbyHazards
+from app.infra.db.hazards_submit import SqlReportWriter
 
 
 def uow_factory(
@@ -45,7 +46,17 @@ def wire(services: Services, platform: Platform) -> None:
     )
     services.get(MediaVisibilityRegistry).register(HAZARD_RECORD, HazardMediaVisibility(factory))
     locator = services.get_any(JurisdictionLocator)
-    services.register(HazardService, HazardService(factory, platform.clock, locator))
+    sf, indexer = platform.session_factory, blind_indexer(platform.settings)
+    services.register(
+        HazardService,
+        HazardService(
+            factory,
+            platform.clock,
+            locator,
+            writer=SqlReportWriter(sf, indexer),
+            nearby_reader=SqlNearbyHazards(sf),
+        ),
+    )
     services.register(HazardSetupService, HazardSetupService(factory))
     # Who earns the points of a verified hazard (merged duplicates included).
     services.register(HazardReporters, SqlHazardReporters(platform.session_factory))

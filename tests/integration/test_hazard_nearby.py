@@ -15,7 +15,8 @@ from app.domain.hazards.model import DuplicateRule, TopCategory
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import system_scope
-from app.infra.db.hazards_repo import SqlHazardRepository, nearby_query
+from app.infra.db import raw
+from app.infra.db.hazards_repo import NEARBY, SqlHazardRepository, nearby_args
 from app.infra.db.tables.identity import accounts
 
 FILLER = 4000
@@ -122,10 +123,7 @@ async def test_nearby_finds_open_hazards_of_the_category_with_the_gist_index(
         )
         assert len(longer) == 2  # the 40-day-old one joins with a longer window
 
-        query = nearby_query(TopCategory.FIRE, GeoPoint(x, y), DuplicateRule(), since, limit=10)
-        compiled = query.compile(dialect=session.bind.dialect)
-        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-        conn = await session.connection()
-        plan = await conn.exec_driver_sql("EXPLAIN " + str(compiled), params)
+        args = nearby_args(TopCategory.FIRE, GeoPoint(x, y), DuplicateRule(), since, limit=10)
+        plan = await raw.fetch(session, "EXPLAIN " + NEARBY, *args)
         text = "\n".join(row[0] for row in plan)
     assert "ix_hazards_location" in text, text

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.api.container import services_of
 from app.api.context import current_scope
@@ -48,7 +48,7 @@ from app.api.rest.hazard_schemas import (
     StatsRowOut,
     VerifyIn,
 )
-from app.api.rest.idempotency import run_idempotent
+from app.api.rest.idempotency import KeyedRequest, run_idempotent
 from app.domain.hazards.errors import DepartmentNotFound, HazardNotFound
 from app.domain.hazards.model import HazardStatus, TopCategory
 from app.domain.hazards.ports import StatsLevel
@@ -100,20 +100,26 @@ def _one(view: HazardView, crs: Crs = Crs.WGS84, status: int = 200) -> JSONRespo
 async def report_hazard(
     request: Request, body: HazardIn, scope: Annotated[Scope, Depends(current_scope)]
 ) -> Any:
-    async def handler() -> JSONResponse:
-        view = await _service(request).report(
-            scope,
-            NewHazard(
-                category=body.category,
-                description=body.description,
-                location=body.location.to_point(),
-                media_ids=tuple(body.media_ids),
-                place=body.place,
-                subcategory_id=body.subcategory_id,
-                id=body.id,
-            ),
-        )
+    service = _service(request)
+    new = NewHazard(
+        category=body.category,
+        description=body.description,
+        location=body.location.to_point(),
+        media_ids=tuple(body.media_ids),
+        place=body.place,
+        subcategory_id=body.subcategory_id,
+        id=body.id,
+    )
+
+    def respond(view: HazardView) -> JSONResponse:
         return _one(view, status=201 if view.created else 200)
+
+    async def handler() -> JSONResponse:
+        return respond(await service.report(scope, new))
+
+    async def at_once(keyed: KeyedRequest) -> Response:
+        view = await service.report(scope, new, receipt=keyed.receipt(respond))
+        return keyed.respond(view, respond)
 
     return await run_idempotent(
         request,
@@ -121,6 +127,7 @@ async def report_hazard(
         operation="reportHazard",
         payload=body.model_dump(mode="json"),
         handler=handler,
+        at_once=at_once if service.writes_at_once(new) else None,
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.domain.hazards.model import (
     Category,
@@ -19,8 +19,12 @@ from app.domain.hazards.model import (
 )
 from app.domain.help.ports import VolunteerRoster
 from app.domain.media.ports import MediaRepository
+from app.domain.review.velocity import Recent, VelocityGuard
 from app.domain.shared.clock import Clock
+from app.domain.shared.events import AuditNote, DomainEvent
 from app.domain.shared.geo import GeoPoint
+from app.domain.shared.idempotency import Receipt, StoredResponse
+from app.domain.shared.scope import Scope
 from app.domain.shared.uow import UnitOfWork
 
 
@@ -173,6 +177,57 @@ class DepartmentRepository(Protocol):
 
     async def staff(self, station_id: uuid.UUID | None, district_id: uuid.UUID) -> list[uuid.UUID]:
         """Writing staff accounts of the station (station None: the district admins)."""
+        ...
+
+
+class ReportOutcome(StrEnum):
+    STORED = "stored"
+    RATE_LIMITED = "rate_limited"  # nothing written; ``recent`` holds the window
+    KEY_TAKEN = "key_taken"  # the receipt's key exists: nothing written
+    ID_TAKEN = "id_taken"  # a hazard with this id exists: nothing written
+    MEDIA_UNFIT = "media_unfit"  # a photo unknown, foreign, not ready or attached: nothing
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    outcome: ReportOutcome
+    recent: Recent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportWrite:
+    """Everything a report without a subcategory writes, for a writer that stores it as
+    one atomic statement: the hazard with its reporter, history and feed entry, its photos
+    attached (all of them or none), the velocity-log entry under ``velocity``, outbox
+    events, audit entries and the Idempotency-Key's receipt with its rendered response."""
+
+    hazard: Hazard
+    scope: Scope
+    velocity: VelocityGuard | None
+    events: list[DomainEvent]
+    audits: list[AuditNote]
+    receipt: Receipt[Any] | None = None
+    response: StoredResponse | None = None
+
+
+class ReportWriter(Protocol):
+    async def write(self, report: ReportWrite) -> ReportResult:
+        """All of it or nothing, in one statement."""
+        ...
+
+
+class NearbyReader(Protocol):
+    async def nearby(
+        self,
+        category: TopCategory,
+        point: GeoPoint,
+        rule: DuplicateRule,
+        since: datetime,
+        *,
+        limit: int,
+    ) -> list[NearbyHazard]:
+        """As ``HazardRepository.nearby``, outside any transaction (a report's offer of
+        possible duplicates is advice, read just before the write)."""
         ...
 
 

@@ -60,6 +60,10 @@ from app.domain.hazards.ports import (
     HazardFilter,
     HazardUnitOfWork,
     NearbyHazard,
+    NearbyReader,
+    ReportOutcome,
+    ReportWrite,
+    ReportWriter,
     StatsLevel,
     StatsRow,
 )
@@ -69,8 +73,9 @@ from app.domain.organisation.ports import JurisdictionLocator
 from app.domain.review.velocity import Submission, SubmissionVelocity
 from app.domain.shared.clock import CHINA_TZ, Clock, local_date
 from app.domain.shared.errors import NotAllowed, field_invalid
-from app.domain.shared.events import DomainEvent
+from app.domain.shared.events import AuditNote, DomainEvent
 from app.domain.shared.geo import GeoPoint
+from app.domain.shared.idempotency import Receipt, ReceiptKeyTaken
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import Role, Scope
 
@@ -203,10 +208,16 @@ class HazardService:
         locator: JurisdictionLocator,
         *,
         velocity: SubmissionVelocity | None = None,
+        writer: ReportWriter | None = None,
+        nearby_reader: NearbyReader | None = None,
     ):
         self.uow_factory = uow_factory
         self.clock = clock
         self.locator = locator
+        # Reports without a subcategory in one statement (see ``writes_at_once``), their
+        # possible duplicates read just before; without them, through a unit of work.
+        self.writer = writer
+        self.nearby_reader = nearby_reader
         # Hourly limits per account and device (set by the review context's wiring);
         # without it (unit tests), no limit.
         self.velocity = velocity
@@ -221,21 +232,125 @@ class HazardService:
             raise CategoryNotFound()
         return category.duplicate_rule
 
-    async def report(self, scope: Scope, new: NewHazard) -> HazardView:
+    def writes_at_once(self, new: NewHazard) -> bool:
+        """Whether ``report`` stores this report in one statement (then it takes a
+        ``receipt``): no subcategory (whose duplicate rule and district are checked)."""
+        return (
+            self.writer is not None
+            and self.nearby_reader is not None
+            and (new.subcategory_id is None)
+        )
+
+    async def report(
+        self, scope: Scope, new: NewHazard, *, receipt: Receipt[HazardView] | None = None
+    ) -> HazardView:
         """Any signed-in account may report. A retry with the same client id by the same
         account returns the stored hazard (``created`` False). The answer offers open
-        hazards of the category nearby (``possible_duplicates``)."""
+        hazards of the category nearby (``possible_duplicates``).
+
+        ``receipt`` (only when ``writes_at_once``): the Idempotency-Key is stored with the
+        hazard, its response rendered first; ``ReceiptKeyTaken`` when the key exists."""
         checked_description(new.description)  # before locating: bad input changes nothing
         checked_photos(new.media_ids)
         checked_place(new.place)
         now = self.clock.now()
         hazard_id = new.id or new_id()
-        existing = await self._retry_of(scope, hazard_id)
-        if existing is not None:
-            return existing
+        if new.id is not None:  # only a client's id can name an earlier report
+            existing = await self._retry_of(scope, hazard_id)
+            if existing is not None:
+                return existing
         routing = Routing.of(await self.locator.locate(new.location))
         if routing is None:
             raise outside_service_area()
+        if self.writes_at_once(new):
+            at_once = await self._report_at_once(scope, new, hazard_id, routing, now, receipt)
+            if at_once is not None:
+                return at_once
+        elif receipt is not None:
+            raise ValueError("a receipt is only taken by a report written at once")
+        return await self._report_in_uow(scope, new, hazard_id, routing, now)
+
+    async def _report_at_once(
+        self,
+        scope: Scope,
+        new: NewHazard,
+        hazard_id: uuid.UUID,
+        routing: Routing,
+        now: datetime,
+        receipt: Receipt[HazardView] | None,
+    ) -> HazardView | None:
+        """The report as one atomic write (its answer, possible duplicates included, known
+        before it). None when a photo does not fit: the unit-of-work path then gives the
+        precise answer (unknown 404, not attachable 409)."""
+        assert self.writer is not None
+        assert self.nearby_reader is not None
+        hazard = Hazard.report(
+            id=hazard_id,
+            category=new.category,
+            description=new.description,
+            location=new.location,
+            routing=routing,
+            reporter_id=scope.account_id,
+            media_ids=new.media_ids,
+            at=now,
+            place=new.place,
+        )
+        rule = DuplicateRule()
+        duplicates = await self.nearby_reader.nearby(
+            hazard.category,
+            hazard.location,
+            rule,
+            now - timedelta(days=rule.window_days),
+            limit=NEARBY_LIMIT,
+        )
+        view = HazardView(hazard, Audience.REPORTER, possible_duplicates=duplicates, created=True)
+        submission = Submission(HAZARD_RECORD, now, hazard.id, scope.account_id, scope.device_id)
+        attached = {"record_type": HAZARD_RECORD, "record_id": hazard.id}
+        result = await self.writer.write(
+            ReportWrite(
+                hazard=hazard,
+                scope=scope,
+                velocity=self.velocity.guard(submission, per_account=True)
+                if self.velocity is not None
+                else None,
+                events=[
+                    *(
+                        DomainEvent("media.attached", "media", m, now, attached)
+                        for m in hazard.media_ids
+                    ),
+                    _event("hazard.reported", hazard, now),
+                ],
+                audits=[
+                    *(AuditNote("media.attach", "media", m, attached) for m in hazard.media_ids),
+                    AuditNote(
+                        "hazard.report", "hazard", hazard.id, {"category": hazard.category.value}
+                    ),
+                ],
+                receipt=receipt,
+                response=receipt.render(view) if receipt is not None else None,
+            )
+        )
+        if result.outcome is ReportOutcome.STORED:
+            hazard.pending.clear()
+            hazard.new_reporters.clear()
+            return view
+        if result.outcome is ReportOutcome.RATE_LIMITED:
+            assert self.velocity is not None
+            assert result.recent is not None
+            self.velocity.judge(submission, result.recent, hazard_rate_limited, per_account=True)
+            raise RuntimeError("the writer refused a report within the hourly limits")
+        if result.outcome is ReportOutcome.KEY_TAKEN:
+            raise ReceiptKeyTaken()
+        if result.outcome is ReportOutcome.ID_TAKEN:
+            retried = await self._retry_of(scope, hazard_id)
+            if retried is None:
+                raise HazardIdTaken()
+            return retried
+        return None  # MEDIA_UNFIT
+
+    async def _report_in_uow(
+        self, scope: Scope, new: NewHazard, hazard_id: uuid.UUID, routing: Routing, now: datetime
+    ) -> HazardView:
         async with self.uow_factory(scope) as uow:
             if self.velocity is not None:  # over a limit: nothing is committed
                 submission = Submission(

@@ -74,8 +74,27 @@ class SubmissionVelocity:
         """Log the submission; raise ``refuse(...)`` when the account (if ``per_account``)
         or the device is over its hourly limit (the caller's unit of work then rolls the
         entry back with everything else)."""
+        recent = await self.log.record(uow, submission, since=submission.at - VELOCITY_WINDOW)
+        self.judge(submission, recent, refuse, per_account=per_account)
+
+    def guard(self, submission: Submission, *, per_account: bool) -> VelocityGuard:
+        """The limits of ``submission`` as the condition of a write done in one statement
+        (which logs it only when it stores it)."""
+        return VelocityGuard(
+            submission,
+            since=submission.at - VELOCITY_WINDOW,
+            account_limit=self.limits.account_per_hour
+            if per_account and submission.account_id is not None
+            else None,
+            device_limit=self.limits.device_per_hour if submission.device_id else None,
+        )
+
+    def judge(
+        self, submission: Submission, recent: Recent, refuse: Refusal, *, per_account: bool
+    ) -> None:
+        """Raise ``refuse(...)`` when the account (if ``per_account``) or the device is
+        over its hourly limit given the ``recent`` submissions."""
         now = submission.at
-        recent = await self.log.record(uow, submission, since=now - VELOCITY_WINDOW)
         window = int(VELOCITY_WINDOW.total_seconds())
         if per_account and submission.account_id is not None:
             wait = retry_after(recent.by_account, now, self.limits.account_per_hour)
@@ -85,3 +104,15 @@ class SubmissionVelocity:
             wait = retry_after(recent.by_device, now, self.limits.device_per_hour)
             if wait is not None:
                 raise refuse(wait, self.limits.device_per_hour, window)
+
+
+@dataclass(frozen=True, slots=True)
+class VelocityGuard:
+    """Hourly limits as the condition of a write: store (and log) the submission only
+    while its account has fewer than ``account_limit`` and its device fewer than
+    ``device_limit`` earlier ones since ``since`` (None: not limited that way)."""
+
+    submission: Submission
+    since: datetime
+    account_limit: int | None
+    device_limit: int | None

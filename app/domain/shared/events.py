@@ -16,3 +16,13 @@ class DomainEvent:
     occurred_at: datetime
     # Thin payload: ids and codes only, never personal data (it may leave the system).
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    """An audit entry a use case asks for (who, role and request come from its scope)."""
+
+    action: str
+    record_type: str
+    record_id: uuid.UUID
+    detail: dict[str, Any] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from app.domain.media.ports import MediaRepository
 from app.domain.media.services import MediaView
 from app.domain.shared.clock import Clock
-from app.domain.shared.events import DomainEvent
+from app.domain.shared.events import AuditNote, DomainEvent
 from app.domain.shared.idempotency import Receipt, StoredResponse
 from app.domain.shared.scope import Scope
 from app.domain.shared.uow import UnitOfWork
@@ -167,14 +167,6 @@ class SubmissionWrite:
     audit: AuditNote | None
     receipt: Receipt[Any] | None = None
     response: StoredResponse | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditNote:
-    action: str
-    record_type: str
-    record_id: uuid.UUID
-    detail: dict[str, Any]
 
 
 class SubmissionWriter(Protocol):

@@ -20,7 +20,7 @@ from app.domain.organisation.services import OrgUnitNotFound
 from app.domain.review.velocity import Submission, SubmissionVelocity
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotAllowed, field_invalid
-from app.domain.shared.events import DomainEvent
+from app.domain.shared.events import AuditNote, DomainEvent
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.idempotency import Receipt, ReceiptKeyTaken
 from app.domain.shared.ids import new_id
@@ -55,7 +55,6 @@ from app.domain.tips.model import (
 )
 from app.domain.tips.ports import (
     AppealDirectory,
-    AuditNote,
     Informant,
     RateGuard,
     SubmissionWrite,

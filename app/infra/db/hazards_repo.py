@@ -50,6 +50,7 @@ from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
 from app.domain.shared.protection import BlindIndexer
 from app.domain.shared.scope import Role, Scope
+from app.infra.db import raw
 from app.infra.db.help_repo import SqlVolunteerRoster, serving_stations
 from app.infra.db.media_repo import SqlMediaRepository
 from app.infra.db.organisation_repo import geography
@@ -138,24 +139,66 @@ def _state(hazard: Hazard) -> dict[str, Any]:
     }
 
 
-def nearby_query(
-    category: TopCategory, point: GeoPoint, rule: DuplicateRule, since: datetime, *, limit: int
-) -> sa.Select[Any]:
-    """Open hazards of the category reported since ``since`` within the rule's radius,
-    nearest first. ST_DWithin on geography is answered from the GiST index on location."""
-    here = geography(point)
-    distance = sa.func.ST_Distance(h.c.location, here).label("distance")
-    return (
-        sa.select(h.c.id, h.c.category, h.c.status, h.c.media_ids[1].label("photo"), distance)
-        .where(
-            h.c.category == category.value,
-            h.c.status != HazardStatus.CLOSED.value,
-            h.c.reported_at >= since,
-            sa.func.ST_DWithin(h.c.location, here, float(rule.radius_m)),
+# Open hazards of the category reported since $5 within $4 metres of ($2, $3), nearest
+# first, $6 rows, not $7 (NULL: none left out). ST_DWithin on geography is answered from
+# the GiST index on location. SQL text: it runs on the driver connection (raw.py), on the
+# native pool when outside a transaction.
+_HERE = "ST_SetSRID(ST_MakePoint($2::float8, $3::float8), 4326)::geography"
+NEARBY = f"""
+    SELECT h.id, h.category, h.status, h.media_ids[1] AS photo,
+           ST_Distance(h.location, {_HERE}) AS distance
+    FROM hazards h
+    WHERE h.category = $1::text AND h.status <> 'closed' AND h.reported_at >= $5::timestamptz
+      AND ST_DWithin(h.location, {_HERE}, $4::float8)
+      AND ($7::uuid IS NULL OR h.id <> $7::uuid)
+    ORDER BY distance, h.id
+    LIMIT $6::int
+"""  # noqa: S608
+
+
+def nearby_args(
+    category: TopCategory,
+    point: GeoPoint,
+    rule: DuplicateRule,
+    since: datetime,
+    *,
+    limit: int,
+    exclude: uuid.UUID | None = None,
+) -> tuple[Any, ...]:
+    """The parameters of ``NEARBY``."""
+    return (category.value, point.lon, point.lat, float(rule.radius_m), since, limit, exclude)
+
+
+def nearby_of(rows: Sequence[Any]) -> list[NearbyHazard]:
+    return [
+        NearbyHazard(
+            id=row["id"],
+            category=TopCategory(row["category"]),
+            status=HazardStatus(row["status"]),
+            distance_m=round(float(row["distance"]) / 10.0) * 10,
+            photo_id=row["photo"],
         )
-        .order_by(distance, h.c.id)
-        .limit(limit)
-    )
+        for row in rows
+    ]
+
+
+class SqlNearbyHazards:
+    """``NearbyReader``: the duplicate check as one statement on the native pool."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._single = raw.Autocommit.of(session_factory)
+
+    async def nearby(
+        self,
+        category: TopCategory,
+        point: GeoPoint,
+        rule: DuplicateRule,
+        since: datetime,
+        *,
+        limit: int,
+    ) -> list[NearbyHazard]:
+        args = nearby_args(category, point, rule, since, limit=limit)
+        return nearby_of(await self._single.fetch(NEARBY, *args))
 
 
 def my_departments(account_id: uuid.UUID) -> sa.Select[Any]:
@@ -391,20 +434,8 @@ class SqlHazardRepository:
         limit: int,
         exclude: uuid.UUID | None = None,
     ) -> list[NearbyHazard]:
-        query = nearby_query(category, point, rule, since, limit=limit)
-        if exclude is not None:
-            query = query.where(h.c.id != exclude)
-        rows = await self.session.execute(query)
-        return [
-            NearbyHazard(
-                id=row.id,
-                category=TopCategory(row.category),
-                status=HazardStatus(row.status),
-                distance_m=round(float(row.distance) / 10.0) * 10,
-                photo_id=row.photo,
-            )
-            for row in rows
-        ]
+        args = nearby_args(category, point, rule, since, limit=limit, exclude=exclude)
+        return nearby_of(await raw.fetch(self.session, NEARBY, *args))
 
     async def overdue(self, today: date, *, limit: int) -> list[Hazard]:
         due = sa.case(
