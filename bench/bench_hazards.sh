@@ -31,6 +31,9 @@ uv run --frozen shouwang seed-demo >/dev/null
 uv run --frozen python bench/make_tokens.py --residents "$RESIDENTS" --seed-tips 0 \
   --photos-per-resident "$PHOTOS" --out "$WORK"
 set -a; . "$WORK/env"; set +a
+# Settle the freshly written tables (autovacuum and analyze would otherwise run during the
+# first measured runs, which are the project's).
+psql -h 127.0.0.1 -U postgres -d "$DB" -qc "VACUUM ANALYZE" -c CHECKPOINT
 export BENCH_DSN="postgresql://postgres@127.0.0.1:5432/$DB"
 LINES=$(wc -l < "$WORK/hazards.txt")
 head -n $((LINES / 3)) "$WORK/hazards.txt" > "$WORK/warm.txt"
@@ -51,6 +54,7 @@ run() {  # run LABEL PATH PORT
   local label="$1" path="$2" port="$3"
   HAZARDS_FILE="$WORK/warm.txt" POST_PATH="$path" RUN_ID="warm$RANDOM" \
     wrk -t$THREADS -c"$CONNS" -d"${WARMUP}s" -s bench/wrk/post_hazard.lua "http://127.0.0.1:$port" >/dev/null
+  psql -h 127.0.0.1 -U postgres -d "$DB" -qc CHECKPOINT  # no checkpoint due mid-run
   echo "== $label"
   echo "   HAZARDS_FILE=… POST_PATH=$path wrk -t$THREADS -c$CONNS -d${DURATION}s --latency -s bench/wrk/post_hazard.lua http://127.0.0.1:$port"
   HAZARDS_FILE="$WORK/run.txt" POST_PATH="$path" RUN_ID="run$RANDOM" \

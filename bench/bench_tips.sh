@@ -25,6 +25,9 @@ uv run --frozen shouwang migrate >/dev/null
 uv run --frozen shouwang seed-demo >/dev/null
 uv run --frozen python bench/make_tokens.py --residents "$RESIDENTS" --seed-tips 200 --out "$WORK"
 set -a; . "$WORK/env"; set +a
+# Settle the freshly written tables (autovacuum and analyze would otherwise run during the
+# first measured runs, which are the project's).
+psql -h 127.0.0.1 -U postgres -d "$DB" -qc "VACUUM ANALYZE" -c CHECKPOINT
 export BENCH_DSN="postgresql://postgres@127.0.0.1:5432/$DB"
 
 SHOUWANG_LOG_LEVEL=WARNING uv run --frozen shouwang serve --port "$PPORT" >"$WORK/project.log" 2>&1 &
@@ -49,6 +52,10 @@ echo "# pages: queue $(curl -sf -H "Authorization: Bearer $OFFICER" "http://127.
 run() {  # run LABEL wrk-args...
   local label="$1"; shift
   RUN_ID="warm$RANDOM$RANDOM" wrk -t$THREADS -c"$CONNS" -d"${WARMUP}s" "$@" >/dev/null
+  # The POST runs write ~1 GB of WAL between them: a checkpoint due in the middle of a
+  # measured run stalls every commit behind its writes (both apps saw p99 spikes). Take it
+  # now, so each measured run starts with the same clean slate.
+  psql -h 127.0.0.1 -U postgres -d "$DB" -qc CHECKPOINT
   echo "== $label"
   echo "   wrk -t$THREADS -c$CONNS -d${DURATION}s --latency $*" | sed -E 's/Bearer [A-Za-z0-9._-]+/Bearer $TOKEN/' 
   RUN_ID="run$RANDOM$RANDOM" wrk -t$THREADS -c"$CONNS" -d"${DURATION}s" --latency "$@" \

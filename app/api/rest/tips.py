@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from app.api.container import services_of
 from app.api.context import current_scope, lang_of
-from app.api.pagination import after_id
+from app.api.pagination import MAX_PAGE, after_id
 from app.api.rest.common import (
     OutputCrs,
     Page,
@@ -24,6 +25,7 @@ from app.api.rest.common import (
 )
 from app.api.rest.common import expected_version as if_match
 from app.api.rest.idempotency import KeyedRequest, run_idempotent
+from app.api.rest.query import QueryModel
 from app.api.rest.tips_schemas import (
     COMMON_ERRORS,
     SUBMIT_ERRORS,
@@ -135,30 +137,40 @@ async def list_my_tips(
     return PlainJSONResponse(page_json([tip_json(v, lang, crs) for v in views], more=more))
 
 
+class QueueQuery(BaseModel):
+    """The officer queue's query string (see ``QueryModel``)."""
+
+    status: TipStatus | None = None
+    category: Category | None = None
+    urgency: Urgency | None = None
+    grid_id: uuid.UUID | None = None
+    overdue: bool = False
+    crs: Crs = Field(Crs.WGS84, description="Coordinate system of locations in the response")
+    limit: int = Field(50, ge=1, le=MAX_PAGE, description="Page size (max 200)")
+    cursor: str | None = Field(None, description="Opaque cursor from next_cursor")
+
+
+QUEUE_QUERY = QueryModel(QueueQuery)
+
+
 @router.get(
     "/tips",
     operation_id="listTips",
     summary="The officer queue: tips routed into your jurisdiction, newest first",
     response_model=Page[TipOut],
     responses=STAFF_ONLY,
+    openapi_extra=QUEUE_QUERY.openapi,
 )
 async def list_tips(
     request: Request,
     scope: Annotated[Scope, Depends(current_scope)],
-    status: TipStatus | None = None,
-    category: Category | None = None,
-    urgency: Urgency | None = None,
-    grid_id: uuid.UUID | None = None,
-    overdue: bool = False,
-    crs: OutputCrs = Crs.WGS84,
-    limit: PageLimit = 50,
-    cursor: PageCursor = None,
+    q: Annotated[QueueQuery, Depends(QUEUE_QUERY)],
 ) -> Any:
     service = _service(request)
-    where = service.queue_filter(status, category, urgency, grid_id, overdue=overdue)
-    views, more = await service.queue_views(scope, where, limit=limit, after=after_id(cursor))
+    where = service.queue_filter(q.status, q.category, q.urgency, q.grid_id, overdue=q.overdue)
+    views, more = await service.queue_views(scope, where, limit=q.limit, after=after_id(q.cursor))
     lang = lang_of(request)
-    items = [tip_json(v, lang, crs, with_history=False) for v in views]
+    items = [tip_json(v, lang, q.crs, with_history=False) for v in views]
     return PlainJSONResponse(page_json(items, more=more))
 
 
