@@ -29,7 +29,7 @@ from app.domain.hazards.model import DuplicateRule, TopCategory
 from app.domain.shared.geo import GeoPoint
 from app.infra.db import raw
 from app.infra.db.engine import make_engine, make_session_factory
-from app.infra.db.hazards_repo import NEARBY, nearby_args
+from app.infra.db.hazards_repo import nearby_args, nearby_sql
 
 BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 # The demo district's extent (app/bootstrap/demo_data.py), slightly inside.
@@ -112,9 +112,9 @@ async def main(count: int, n: int) -> None:
         async with sf() as s:
             for i in range(n + 200):
                 point = GeoPoint(rng.uniform(WEST, EAST), rng.uniform(SOUTH, NORTH))
-                args = nearby_args(rng.choice(cats), point, rule, since, limit=5)
+                args = nearby_args(rng.choice(cats), point, rule, since)
                 t = time.perf_counter()
-                rows = await raw.fetch(s, NEARBY, *args)
+                rows = await raw.fetch(s, nearby_sql(5), *args)
                 if i >= 200:  # warm-up excluded
                     timings.append((time.perf_counter() - t) * 1000)
                     found += len(rows)
@@ -126,8 +126,10 @@ async def main(count: int, n: int) -> None:
                 f"{statistics.mean(timings):.2f} ms; {found} candidates found in total"
             )
             point = GeoPoint((WEST + EAST) / 2, (SOUTH + NORTH) / 2)
-            args = nearby_args(TopCategory.FIRE, point, rule, since, limit=5)
-            plan = await raw.fetch(s, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + NEARBY, *args)
+            args = nearby_args(TopCategory.FIRE, point, rule, since)
+            plan = await raw.fetch(
+                s, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + nearby_sql(5), *args
+            )
             print("plan:")
             for row in plan:
                 print("  " + row[0])

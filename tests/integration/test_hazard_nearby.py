@@ -16,7 +16,7 @@ from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import system_scope
 from app.infra.db import raw
-from app.infra.db.hazards_repo import NEARBY, SqlHazardRepository, nearby_args
+from app.infra.db.hazards_repo import SqlHazardRepository, nearby_args, nearby_sql
 from app.infra.db.tables.identity import accounts
 
 FILLER = 4000
@@ -123,7 +123,7 @@ async def test_nearby_finds_open_hazards_of_the_category_with_the_gist_index(
         )
         assert len(longer) == 2  # the 40-day-old one joins with a longer window
 
-        args = nearby_args(TopCategory.FIRE, GeoPoint(x, y), DuplicateRule(), since, limit=10)
-        plan = await raw.fetch(session, "EXPLAIN " + NEARBY, *args)
+        args = nearby_args(TopCategory.FIRE, GeoPoint(x, y), DuplicateRule(), since)
+        plan = await raw.fetch(session, "EXPLAIN " + nearby_sql(10), *args)
         text = "\n".join(row[0] for row in plan)
     assert "ix_hazards_location" in text, text

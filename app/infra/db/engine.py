@@ -24,13 +24,6 @@ from app.infra.db import raw
 
 IDLE_PING_AFTER_S = 5.0
 SERVER_SETTINGS = {"jit": "off", "application_name": "shouwang"}
-# The native pool runs the hot single statements (pages, routing, submissions, keys): each
-# is prepared once per connection and its parameters never change the plan's shape (ids,
-# equality filters, a point and a radius on a GiST index). PostgreSQL would still plan
-# most of them anew on every execution (a custom plan: its generic-plan cost estimate for
-# PostGIS and multi-CTE statements looks worse), which measured 0.4 ms of server CPU per
-# queue page and 1 ms per hazard report; the generic plan is used from the first run.
-NATIVE_SETTINGS = {**SERVER_SETTINGS, "plan_cache_mode": "force_generic_plan"}
 _IDLE_SINCE = "shouwang_idle_since"
 
 
@@ -69,7 +62,7 @@ def make_engine(
     if native_pool_size:
         raw.attach_native_pool(
             engine,
-            raw.NativePool(url, size=native_pool_size, server_settings=dict(NATIVE_SETTINGS)),
+            raw.NativePool(url, size=native_pool_size, server_settings=dict(SERVER_SETTINGS)),
         )
     return engine
 

@@ -11,6 +11,7 @@ blind index (``REPORTER_PURPOSE``), like tips: the log names no account.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -140,7 +141,9 @@ def _state(hazard: Hazard) -> dict[str, Any]:
 
 
 # Open hazards of the category reported since $5 within $4 metres of ($2, $3), nearest
-# first, $6 rows, not $7 (NULL: none left out). ST_DWithin on geography is answered from
+# first, not $6 (NULL: none left out), at most {limit} rows: a literal, so PostgreSQL can
+# cost the prepared statement's generic plan and stop planning it on every execution (with
+# ``LIMIT $n`` it cannot). ST_DWithin on geography is answered from
 # the GiST index on location. SQL text: it runs on the driver connection (raw.py), on the
 # native pool when outside a transaction.
 _HERE = "ST_SetSRID(ST_MakePoint($2::float8, $3::float8), 4326)::geography"
@@ -150,10 +153,15 @@ NEARBY = f"""
     FROM hazards h
     WHERE h.category = $1::text AND h.status <> 'closed' AND h.reported_at >= $5::timestamptz
       AND ST_DWithin(h.location, {_HERE}, $4::float8)
-      AND ($7::uuid IS NULL OR h.id <> $7::uuid)
+      AND ($6::uuid IS NULL OR h.id <> $6::uuid)
     ORDER BY distance, h.id
-    LIMIT $6::int
+    LIMIT {{limit}}
 """  # noqa: S608
+
+
+@functools.lru_cache(maxsize=32)
+def nearby_sql(limit: int) -> str:
+    return NEARBY.format(limit=int(limit))
 
 
 def nearby_args(
@@ -162,11 +170,10 @@ def nearby_args(
     rule: DuplicateRule,
     since: datetime,
     *,
-    limit: int,
     exclude: uuid.UUID | None = None,
 ) -> tuple[Any, ...]:
-    """The parameters of ``NEARBY``."""
-    return (category.value, point.lon, point.lat, float(rule.radius_m), since, limit, exclude)
+    """The parameters of ``nearby_sql(limit)``."""
+    return (category.value, point.lon, point.lat, float(rule.radius_m), since, exclude)
 
 
 def nearby_of(rows: Sequence[Any]) -> list[NearbyHazard]:
@@ -197,8 +204,8 @@ class SqlNearbyHazards:
         *,
         limit: int,
     ) -> list[NearbyHazard]:
-        args = nearby_args(category, point, rule, since, limit=limit)
-        return nearby_of(await self._single.fetch(NEARBY, *args))
+        args = nearby_args(category, point, rule, since)
+        return nearby_of(await self._single.fetch(nearby_sql(limit), *args))
 
 
 def my_departments(account_id: uuid.UUID) -> sa.Select[Any]:
@@ -434,8 +441,8 @@ class SqlHazardRepository:
         limit: int,
         exclude: uuid.UUID | None = None,
     ) -> list[NearbyHazard]:
-        args = nearby_args(category, point, rule, since, limit=limit, exclude=exclude)
-        return nearby_of(await raw.fetch(self.session, NEARBY, *args))
+        args = nearby_args(category, point, rule, since, exclude=exclude)
+        return nearby_of(await raw.fetch(self.session, nearby_sql(limit), *args))
 
     async def overdue(self, today: date, *, limit: int) -> list[Hazard]:
         due = sa.case(
