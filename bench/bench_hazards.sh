@@ -31,9 +31,7 @@ uv run --frozen shouwang seed-demo >/dev/null
 uv run --frozen python bench/make_tokens.py --residents "$RESIDENTS" --seed-tips 0 \
   --photos-per-resident "$PHOTOS" --out "$WORK"
 set -a; . "$WORK/env"; set +a
-# Settle the freshly written tables (autovacuum and analyze would otherwise run during the
-# first measured runs, which are the project's).
-psql -h 127.0.0.1 -U postgres -d "$DB" -qc "VACUUM ANALYZE" -c CHECKPOINT
+psql -h 127.0.0.1 -U postgres -d "$DB" -qc CHECKPOINT
 export BENCH_DSN="postgresql://postgres@127.0.0.1:5432/$DB"
 LINES=$(wc -l < "$WORK/hazards.txt")
 head -n $((LINES / 3)) "$WORK/hazards.txt" > "$WORK/warm.txt"

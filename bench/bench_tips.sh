@@ -25,9 +25,7 @@ uv run --frozen shouwang migrate >/dev/null
 uv run --frozen shouwang seed-demo >/dev/null
 uv run --frozen python bench/make_tokens.py --residents "$RESIDENTS" --seed-tips 200 --out "$WORK"
 set -a; . "$WORK/env"; set +a
-# Settle the freshly written tables (autovacuum and analyze would otherwise run during the
-# first measured runs, which are the project's).
-psql -h 127.0.0.1 -U postgres -d "$DB" -qc "VACUUM ANALYZE" -c CHECKPOINT
+psql -h 127.0.0.1 -U postgres -d "$DB" -qc CHECKPOINT
 export BENCH_DSN="postgresql://postgres@127.0.0.1:5432/$DB"
 
 SHOUWANG_LOG_LEVEL=WARNING uv run --frozen shouwang serve --port "$PPORT" >"$WORK/project.log" 2>&1 &
