@@ -200,6 +200,23 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
+def _new_hazard(
+    scope: Scope, new: NewHazard, hazard_id: uuid.UUID, routing: Routing, now: datetime
+) -> Hazard:
+    return Hazard.report(
+        id=hazard_id,
+        category=new.category,
+        description=new.description,
+        location=new.location,
+        routing=routing,
+        reporter_id=scope.account_id,
+        media_ids=new.media_ids,
+        at=now,
+        place=new.place,
+        subcategory_id=new.subcategory_id,
+    )
+
+
 class HazardService:
     def __init__(
         self,
@@ -284,17 +301,7 @@ class HazardService:
         precise answer (unknown 404, not attachable 409)."""
         assert self.writer is not None
         assert self.nearby_reader is not None
-        hazard = Hazard.report(
-            id=hazard_id,
-            category=new.category,
-            description=new.description,
-            location=new.location,
-            routing=routing,
-            reporter_id=scope.account_id,
-            media_ids=new.media_ids,
-            at=now,
-            place=new.place,
-        )
+        hazard = _new_hazard(scope, new, hazard_id, routing, now)
         rule = DuplicateRule()
         duplicates = await self.nearby_reader.nearby(
             hazard.category,
@@ -365,18 +372,7 @@ class HazardService:
             ):
                 raise CategoryNotFound()  # unknown, of another category or district
             rule = category.duplicate_rule if category else DuplicateRule()
-            hazard = Hazard.report(
-                id=hazard_id,
-                category=new.category,
-                description=new.description,
-                location=new.location,
-                routing=routing,
-                reporter_id=scope.account_id,
-                media_ids=new.media_ids,
-                at=now,
-                place=new.place,
-                subcategory_id=new.subcategory_id,
-            )
+            hazard = _new_hazard(scope, new, hazard_id, routing, now)
             duplicates = await uow.hazards.nearby(
                 hazard.category,
                 hazard.location,

@@ -251,7 +251,7 @@ class TipService:
         informant = None if new.anonymous else Informant(scope.account_id, new.contact_phone)
         # An anonymous tip must not be traceable through the request id of its outbox row.
         uow_scope = dataclasses.replace(scope, request_id=None) if new.anonymous else scope
-        if self.writer is not None and self.writes_at_once(scope, new):
+        if self.writes_at_once(scope, new):
             return await self._write_at_once(scope, uow_scope, tip, informant, receipt)
         if receipt is not None:
             raise ValueError("a receipt is only taken by a submission written at once")

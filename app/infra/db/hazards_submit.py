@@ -24,12 +24,17 @@ from app.domain.shared.ids import new_id
 from app.domain.shared.protection import BlindIndexer
 from app.infra.db import raw
 from app.infra.db.hazards_repo import REPORTER_PURPOSE
-from app.infra.db.idempotency import receipt_args, receipt_cte, receipt_key_free
+from app.infra.db.idempotency import (
+    receipt_args,
+    receipt_cte,
+    receipt_key_free,
+    receipt_taken,
+)
 from app.infra.db.review_repo import ACCOUNT_PURPOSE, DEVICE_PURPOSE
 from app.infra.db.uow import (
     AUDITS_FROM_JSON,
     EVENTS_FROM_JSON,
-    audit_entry,
+    audit_entries,
     outbox_rows,
     rows_json,
 )
@@ -148,10 +153,7 @@ class SqlReportWriter:
             }
             for ev in h.pending
         ]
-        audits = [
-            audit_entry(scope, h.reported_at, a.action, a.record_type, a.record_id, a.detail)
-            for a in report.audits
-        ]
+        audits = audit_entries(scope, h.reported_at, report.audits)
         try:
             row = await self._single.fetchrow(
                 _REPORT,
@@ -178,9 +180,9 @@ class SqlReportWriter:
                 *receipt_args(report.receipt, report.response),
             )
         except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name != "pk_idempotency_keys":
+            if not receipt_taken(exc):
                 raise
-            return ReportResult(ReportOutcome.KEY_TAKEN)  # stored by a concurrent request
+            return ReportResult(ReportOutcome.KEY_TAKEN)
         except asyncpg.PostgresError as exc:
             if exc.sqlstate != REFUSED:
                 raise

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -54,6 +55,12 @@ def receipt_cte(first: int, source: str) -> str:
            {n[4]}::timestamptz, {n[4]}::timestamptz, {n[5]}::timestamptz, {n[6]}::int,
            {n[7]}::jsonb, {n[8]}::bytea
     FROM {source} WHERE {n[1]}::text IS NOT NULL"""  # noqa: S608 - constants and $n
+
+
+def receipt_taken(exc: asyncpg.UniqueViolationError) -> bool:
+    """Whether a statement storing a receipt failed because a concurrent request stored
+    the same key since its snapshot (any other unique violation is not ours to handle)."""
+    return bool(exc.constraint_name == "pk_idempotency_keys")
 
 
 def receipt_args(receipt: Receipt[Any] | None, response: StoredResponse | None) -> list[Any]:

@@ -18,12 +18,17 @@ from app.domain.shared.ids import new_id
 from app.domain.shared.protection import BlindIndexer, FieldCipher
 from app.domain.tips.ports import SubmissionWrite, SubmitOutcome, SubmitResult
 from app.infra.db import raw
-from app.infra.db.idempotency import receipt_args, receipt_cte, receipt_key_free
+from app.infra.db.idempotency import (
+    receipt_args,
+    receipt_cte,
+    receipt_key_free,
+    receipt_taken,
+)
 from app.infra.db.tips_repo import rate_key, tip_write_args, tip_writes
 from app.infra.db.uow import (
     AUDITS_FROM_JSON,
     EVENTS_FROM_JSON,
-    audit_entry,
+    audit_entries,
     outbox_rows,
     rows_json,
 )
@@ -64,11 +69,7 @@ class SqlSubmissionWriter:
     async def write(self, submission: SubmissionWrite) -> SubmitResult:
         s = submission
         tip = s.tip
-        audits = []
-        if s.audit is not None:
-            a = s.audit
-            at = tip.submitted_at
-            audits.append(audit_entry(s.scope, at, a.action, a.record_type, a.record_id, a.detail))
+        audits = audit_entries(s.scope, tip.submitted_at, [s.audit] if s.audit else [])
         try:
             row = await self._single.fetchrow(
                 _SUBMIT,
@@ -82,9 +83,8 @@ class SqlSubmissionWriter:
                 *receipt_args(s.receipt, s.response),
             )
         except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name != "pk_idempotency_keys":
+            if not receipt_taken(exc):
                 raise
-            # The same key stored by a concurrent request since this statement's snapshot.
             return SubmitResult(SubmitOutcome.KEY_TAKEN)
         assert row is not None
         if row["stored"]:

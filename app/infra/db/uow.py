@@ -4,7 +4,7 @@ audit entries to the audit log inside that same transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.shared.clock import Clock, SystemClock
-from app.domain.shared.events import DomainEvent
+from app.domain.shared.events import AuditNote, DomainEvent
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import Scope
 from app.infra.db import raw
@@ -81,6 +81,11 @@ def audit_entry(
         "detail": _jsonable(detail or {}),
         "at": at,
     }
+
+
+def audit_entries(scope: Scope, at: datetime, notes: Iterable[AuditNote]) -> list[dict[str, Any]]:
+    """``audit_entry`` for each note a use case handed over."""
+    return [audit_entry(scope, at, n.action, n.record_type, n.record_id, n.detail) for n in notes]
 
 
 class SqlUnitOfWork:
