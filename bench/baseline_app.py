@@ -8,9 +8,9 @@ hand-written SQL doing the same core database work as the project's tip endpoint
                   ``tip_informants.reporter_bidx``, plus their feedback events (one batch)
   POST /hazards   (issue 4) locate + the duplicate check (the project's nearby statement,
                   by hand: same category, open, 30-day window, ST_DWithin 50 m on
-                  geography, nearest 5) + INSERT into the real ``hazards`` table + one
-                  ``outbox`` row, in one transaction; no photo (the project requires and
-                  attaches one)
+                  geography, the nearest 10 as the project offers: NEARBY_LIMIT) + INSERT
+                  into the real ``hazards`` table + one ``outbox`` row, in one
+                  transaction; no photo (the project requires and attaches one)
 
 What it does NOT do (the project does): bearer-token check + principal/roles query,
 Idempotency-Key storage, the per-account rate-limit log, the sealed informant row, the
@@ -83,7 +83,7 @@ FROM hazards
 WHERE category = $1 AND status <> 'closed' AND reported_at >= now() - interval '30 days'
   AND ST_DWithin(location, ST_SetSRID(ST_MakePoint($2::float8, $3::float8), 4326)::geography,
                  50)
-ORDER BY distance, id LIMIT 5
+ORDER BY distance, id LIMIT 10
 """
 
 INSERT_HAZARD_OUTBOX = INSERT_OUTBOX.replace(
