@@ -39,6 +39,9 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     )
     structlog.configure(
         processors=[*processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Below the level a call returns at once, before any processor (the access log
+        # at INFO costs nothing under WARNING).
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )

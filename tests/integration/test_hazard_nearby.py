@@ -16,7 +16,13 @@ from app.domain.shared.geo import GeoPoint
 from app.domain.shared.ids import new_id
 from app.domain.shared.scope import system_scope
 from app.infra.db import raw
-from app.infra.db.hazards_repo import SqlHazardRepository, nearby_args, nearby_sql
+from app.infra.db.hazards_repo import (
+    SqlHazardRepository,
+    SqlNearbyHazards,
+    nearby_args,
+    nearby_sql,
+)
+from app.infra.db.org_locator import SqlJurisdictionLocator
 from app.infra.db.tables.identity import accounts
 
 FILLER = 4000
@@ -127,3 +133,57 @@ async def test_nearby_finds_open_hazards_of_the_category_with_the_gist_index(
         plan = await raw.fetch(session, "EXPLAIN " + nearby_sql(10), *args)
         text = "\n".join(row[0] for row in plan)
     assert "ix_hazards_location" in text, text
+
+
+async def test_placed_nearby_reads_the_placement_and_the_duplicates_in_one_statement(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """The report's read: where the point belongs (as the locator says) and the open
+    hazards near it, nearest first, in one round trip; no unit covering the point gives no
+    placement (the caller asks the locator) but still the hazards near it."""
+    tree = await make_org_tree(session_factory)
+    x, y = tree.inside
+    far = (100.0 + (x % 0.01), 40.0)  # the Gobi: no unit of any test covers it
+    reporter = new_id()
+    async with session_factory() as session:
+        await session.execute(sa.insert(accounts).values(id=reporter, kind="resident"))
+        second = await _hazard(session, tree.district_id, reporter, (x + 0.0004, y))  # ~38 m
+        first = await _hazard(session, tree.district_id, reporter, (x + 0.0001, y))  # ~9 m
+        await _hazard(session, tree.district_id, reporter, (x, y), status="closed")
+        lone = await _hazard(session, tree.district_id, reporter, (far[0] + 0.0002, far[1]))
+        await session.commit()
+
+    reader = SqlNearbyHazards(session_factory)
+    since = datetime.now(UTC) - timedelta(days=30)
+    seen: list[str] = []
+    raw.observers.append(seen.append)
+    try:
+        placement, found = await reader.placed_nearby(
+            TopCategory.FIRE, GeoPoint(x, y), DuplicateRule(), since, limit=10
+        )
+    finally:
+        raw.observers.remove(seen.append)
+    assert len(seen) == 1  # one statement
+    assert placement == await SqlJurisdictionLocator(session_factory).locate(GeoPoint(x, y))
+    assert placement is not None
+    assert placement.grid_id == tree.grid_id
+    assert [f.id for f in found] == [first, second]
+    assert [f.distance_m for f in found] == [10, 40]
+
+    placement, found = await reader.placed_nearby(
+        TopCategory.TRAFFIC, GeoPoint(x, y), DuplicateRule(), since, limit=10
+    )
+    assert placement is not None
+    assert placement.station_id == tree.station_id
+    assert found == []  # no row of the other category: the placement still comes back
+
+    placement, found = await reader.placed_nearby(
+        TopCategory.FIRE, GeoPoint(*far), DuplicateRule(), since, limit=10
+    )
+    assert placement is None
+    assert [f.id for f in found] == [lone]
+
+    _, found = await reader.placed_nearby(
+        TopCategory.FIRE, GeoPoint(x, y), DuplicateRule(), since, limit=1
+    )
+    assert [f.id for f in found] == [first]

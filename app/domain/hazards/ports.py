@@ -19,6 +19,7 @@ from app.domain.hazards.model import (
 )
 from app.domain.help.ports import VolunteerRoster
 from app.domain.media.ports import MediaRepository
+from app.domain.organisation.model import Placement
 from app.domain.review.velocity import Recent, VelocityGuard
 from app.domain.shared.clock import Clock
 from app.domain.shared.events import AuditNote, DomainEvent
@@ -228,6 +229,19 @@ class NearbyReader(Protocol):
     ) -> list[NearbyHazard]:
         """As ``HazardRepository.nearby``, outside any transaction (a report's offer of
         possible duplicates is advice, read just before the write)."""
+        ...
+
+    async def placed_nearby(
+        self,
+        category: TopCategory,
+        point: GeoPoint,
+        rule: DuplicateRule,
+        since: datetime,
+        *,
+        limit: int,
+    ) -> tuple[Placement | None, list[NearbyHazard]]:
+        """Where ``point`` belongs, as ``JurisdictionLocator.locate`` answers when a unit
+        covers it (None otherwise: ask the locator), and ``nearby``, read together."""
         ...
 
 

@@ -276,16 +276,40 @@ class HazardService:
             existing = await self._retry_of(scope, hazard_id)
             if existing is not None:
                 return existing
-        routing = Routing.of(await self.locator.locate(new.location))
+        if not self.writes_at_once(new):
+            if receipt is not None:
+                raise ValueError("a receipt is only taken by a report written at once")
+            return await self._report_in_uow(
+                scope, new, hazard_id, await self._routing(new.location), now
+            )
+        assert self.nearby_reader is not None
+        rule = DuplicateRule()  # no sub-category: the default rule
+        placement, duplicates = await self.nearby_reader.placed_nearby(
+            new.category,
+            new.location,
+            rule,
+            now - timedelta(days=rule.window_days),
+            limit=NEARBY_LIMIT,
+        )
+        routing = (
+            Routing.of(placement)
+            if placement is not None
+            else await self._routing(new.location)  # no unit covers it: the locator's answer
+        )
         if routing is None:
             raise outside_service_area()
-        if self.writes_at_once(new):
-            at_once = await self._report_at_once(scope, new, hazard_id, routing, now, receipt)
-            if at_once is not None:
-                return at_once
-        elif receipt is not None:
-            raise ValueError("a receipt is only taken by a report written at once")
+        at_once = await self._report_at_once(
+            scope, new, hazard_id, routing, now, duplicates, receipt
+        )
+        if at_once is not None:
+            return at_once
         return await self._report_in_uow(scope, new, hazard_id, routing, now)
+
+    async def _routing(self, point: GeoPoint) -> Routing:
+        routing = Routing.of(await self.locator.locate(point))
+        if routing is None:
+            raise outside_service_area()
+        return routing
 
     async def _report_at_once(
         self,
@@ -294,22 +318,14 @@ class HazardService:
         hazard_id: uuid.UUID,
         routing: Routing,
         now: datetime,
+        duplicates: list[NearbyHazard],
         receipt: Receipt[HazardView] | None,
     ) -> HazardView | None:
-        """The report as one atomic write (its answer, possible duplicates included, known
-        before it). None when a photo does not fit: the unit-of-work path then gives the
-        precise answer (unknown 404, not attachable 409)."""
+        """The report as one atomic write (its answer, possible ``duplicates`` included,
+        known before it). None when a photo does not fit: the unit-of-work path then gives
+        the precise answer (unknown 404, not attachable 409)."""
         assert self.writer is not None
-        assert self.nearby_reader is not None
         hazard = _new_hazard(scope, new, hazard_id, routing, now)
-        rule = DuplicateRule()
-        duplicates = await self.nearby_reader.nearby(
-            hazard.category,
-            hazard.location,
-            rule,
-            now - timedelta(days=rule.window_days),
-            limit=NEARBY_LIMIT,
-        )
         view = HazardView(hazard, Audience.REPORTER, possible_duplicates=duplicates, created=True)
         submission = Submission(HAZARD_RECORD, now, hazard.id, scope.account_id, scope.device_id)
         attached = {"record_type": HAZARD_RECORD, "record_id": hazard.id}

@@ -45,6 +45,7 @@ from app.domain.hazards.ports import (
 )
 from app.domain.help.ports import VolunteerRoster
 from app.domain.media.ports import MediaRepository
+from app.domain.organisation.model import Placement
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import StaleVersion
 from app.domain.shared.geo import GeoPoint
@@ -54,6 +55,7 @@ from app.domain.shared.scope import Role, Scope
 from app.infra.db import raw
 from app.infra.db.help_repo import SqlVolunteerRoster, serving_stations
 from app.infra.db.media_repo import SqlMediaRepository
+from app.infra.db.org_locator import locate_text, placement_of
 from app.infra.db.organisation_repo import geography
 from app.infra.db.scoping import station_scope
 from app.infra.db.tables.hazards import (
@@ -147,15 +149,31 @@ def _state(hazard: Hazard) -> dict[str, Any]:
 # the GiST index on location. SQL text: it runs on the driver connection (raw.py), on the
 # native pool when outside a transaction.
 _HERE = "ST_SetSRID(ST_MakePoint($2::float8, $3::float8), 4326)::geography"
-NEARBY = f"""
+_OPEN_NEAR = f"""
     SELECT h.id, h.category, h.status, h.media_ids[1] AS photo,
            ST_Distance(h.location, {_HERE}) AS distance
     FROM hazards h
     WHERE h.category = $1::text AND h.status <> 'closed' AND h.reported_at >= $5::timestamptz
-      AND ST_DWithin(h.location, {_HERE}, $4::float8)
+      AND ST_DWithin(h.location, {_HERE}, $4::float8)"""  # noqa: S608
+NEARBY = f"""{_OPEN_NEAR}
       AND ($6::uuid IS NULL OR h.id <> $6::uuid)
     ORDER BY distance, h.id
     LIMIT {{limit}}
+"""
+# Where the point belongs (org_locator's statement) and the open hazards near it, read
+# together for a report: one row per nearby hazard (its columns prefixed near_), or one
+# row without them; the unit columns are NULL when no unit covers the point. $1–$5 as in
+# NEARBY (nothing left out).
+_PLACED_NEARBY = f"""
+    WITH here AS ({locate_text("$2::float8", "$3::float8")}),
+    near AS ({_OPEN_NEAR}
+        ORDER BY distance, h.id
+        LIMIT {{limit}})
+    SELECT here.*, near.id AS near_id, near.category AS near_category,
+           near.status AS near_status, near.photo AS near_photo,
+           near.distance AS near_distance
+    FROM (SELECT) AS one LEFT JOIN here ON true LEFT JOIN near ON true
+    ORDER BY near.distance, near.id
 """  # noqa: S608
 
 
@@ -176,17 +194,23 @@ def nearby_args(
     return (category.value, point.lon, point.lat, float(rule.radius_m), since, exclude)
 
 
-def nearby_of(rows: Sequence[Any]) -> list[NearbyHazard]:
+def nearby_of(rows: Sequence[Any], prefix: str = "") -> list[NearbyHazard]:
     return [
         NearbyHazard(
-            id=row["id"],
-            category=TopCategory(row["category"]),
-            status=HazardStatus(row["status"]),
-            distance_m=round(float(row["distance"]) / 10.0) * 10,
-            photo_id=row["photo"],
+            id=row[f"{prefix}id"],
+            category=TopCategory(row[f"{prefix}category"]),
+            status=HazardStatus(row[f"{prefix}status"]),
+            distance_m=round(float(row[f"{prefix}distance"]) / 10.0) * 10,
+            photo_id=row[f"{prefix}photo"],
         )
         for row in rows
+        if row[f"{prefix}id"] is not None
     ]
+
+
+@functools.lru_cache(maxsize=32)
+def placed_nearby_sql(limit: int) -> str:
+    return _PLACED_NEARBY.format(limit=int(limit))
 
 
 class SqlNearbyHazards:
@@ -206,6 +230,20 @@ class SqlNearbyHazards:
     ) -> list[NearbyHazard]:
         args = nearby_args(category, point, rule, since)
         return nearby_of(await self._single.fetch(nearby_sql(limit), *args))
+
+    async def placed_nearby(
+        self,
+        category: TopCategory,
+        point: GeoPoint,
+        rule: DuplicateRule,
+        since: datetime,
+        *,
+        limit: int,
+    ) -> tuple[Placement | None, list[NearbyHazard]]:
+        args = nearby_args(category, point, rule, since)[:5]
+        rows = await self._single.fetch(placed_nearby_sql(limit), *args)
+        placement = placement_of(rows[0]) if rows and rows[0]["id"] is not None else None
+        return placement, nearby_of(rows, "near_")
 
 
 def my_departments(account_id: uuid.UUID) -> sa.Select[Any]:

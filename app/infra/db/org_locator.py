@@ -36,14 +36,16 @@ def _point(point: GeoPoint) -> Any:
 # code) joined with its community, station and district. Every routed report runs it, on
 # the driver connection (app/infra/db/raw.py): building and keying it through SQLAlchemy
 # cost several times what PostgreSQL needs to answer it (bench/RESULTS.md).
-_LOCATE = """
+def locate_text(lon: str, lat: str) -> str:
+    """The locate statement with these placeholders for the point (``$n::float8``)."""
+    return f"""
 SELECT deepest.id, deepest.level, deepest.code, deepest.name,
        c.id AS community_id, c.code AS community_code, c.name AS community_name,
        s.id AS station_id, s.code AS station_code, s.name AS station_name,
        d.id AS district_id, d.code AS district_code, d.name AS district_name
 FROM (SELECT id, level, code, name, parent_id, station_id, district_id
       FROM org_units
-      WHERE ST_Covers(boundary, ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326))
+      WHERE ST_Covers(boundary, ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326))
       ORDER BY CASE level WHEN 'grid' THEN 3 WHEN 'community' THEN 2
                           WHEN 'station' THEN 1 ELSE 0 END DESC, code
       LIMIT 1) AS deepest
@@ -52,7 +54,10 @@ LEFT JOIN org_units c ON c.id = CASE WHEN deepest.level = 'grid' THEN deepest.pa
 LEFT JOIN org_units s ON s.id = deepest.station_id
 LEFT JOIN org_units d ON d.id = coalesce(deepest.district_id,
                                          CASE WHEN deepest.level = 'district' THEN deepest.id END)
-"""
+"""  # noqa: S608 - constants and $n
+
+
+_LOCATE = locate_text("$1::float8", "$2::float8")
 
 
 def locate_sql(point: GeoPoint) -> str:
@@ -67,6 +72,25 @@ def _ref(row: Any, prefix: str) -> UnitRef | None:
     if unit_id is None:
         return None
     return UnitRef(unit_id, row[f"{prefix}_code"], row[f"{prefix}_name"])
+
+
+def placement_of(row: Any) -> Placement:
+    """The placement a row of the locate statement names (one unit covers the point)."""
+    grid = UnitRef(row["id"], row["code"], row["name"]) if row["level"] == "grid" else None
+    station = _ref(row, "station")
+    community = _ref(row, "community")
+    district = _ref(row, "district")
+    return Placement(
+        district_id=district.id if district else None,
+        station_id=station.id if station else None,
+        community_id=community.id if community else None,
+        grid_id=grid.id if grid else None,
+        outside=station is None,
+        district=district,
+        station=station,
+        community=community,
+        grid=grid,
+    )
 
 
 class SqlJurisdictionLocator:
@@ -85,21 +109,7 @@ class SqlJurisdictionLocator:
         if row is None:
             async with self._sf() as session:
                 return Placement.nowhere(await self._nearby_district(session, point))
-        grid = UnitRef(row["id"], row["code"], row["name"]) if row["level"] == "grid" else None
-        station = _ref(row, "station")
-        community = _ref(row, "community")
-        district = _ref(row, "district")
-        return Placement(
-            district_id=district.id if district else None,
-            station_id=station.id if station else None,
-            community_id=community.id if community else None,
-            grid_id=grid.id if grid else None,
-            outside=station is None,
-            district=district,
-            station=station,
-            community=community,
-            grid=grid,
-        )
+        return placement_of(row)
 
     async def _nearby_district(self, session: AsyncSession, point: GeoPoint) -> UnitRef | None:
         geom = _point(point)
