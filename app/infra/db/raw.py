@@ -15,9 +15,10 @@ codecs on every connection: text in, Python values out).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -70,76 +71,86 @@ class Compiled:
 
 
 class NativePool:
-    """asyncpg's own pool beside an engine, for single statements in autocommit.
+    """asyncpg connections beside an engine, for single statements in autocommit.
 
     Checking a connection out of SQLAlchemy's async pool and back costs ~150 µs of CPU
     (greenlet switches, a shielded task for the close, reset and event hooks); asyncpg's
-    pool costs a tenth of that. Single statements of autocommit sessions (idempotency
-    keys, routing, principals, page reads) run here; transactions stay on the engine.
+    own pool still cost ~75 µs a statement (a queue, a proxy, a future, a shielded task
+    for the release, a reset coroutine, an inactivity timer armed and cancelled), with a
+    statement itself ~110 µs (bench/RESULTS.md). What these statements need is less: one
+    autocommit statement at a time, no session state to reset. So the connections are a
+    stack behind a fair semaphore as wide as the pool: a turn guarantees a connection
+    (an idle one, or a new one opened then), and it goes back on the stack afterwards
+    unless the statement did not end cleanly.
+
+    Fairness: asyncpg's pool queues waiters in an asyncio.Queue, where a woken waiter can
+    lose the connection to a newcomer again and again (the tail of the latency under
+    load); the semaphore hands turns out in arrival order.
+
     Connections open on first use (none at start-up) with the engine's settings and the
     same json/jsonb codecs SQLAlchemy's dialect registers (text in, Python values out)."""
 
     def __init__(self, url: str, *, size: int, server_settings: dict[str, str]) -> None:
         self._dsn = plain_dsn(url)
-        self._size = size
         self._settings = server_settings
-        self._pool: asyncpg.Pool | None = None
-        self._lock = asyncio.Lock()
+        self._idle: list[asyncpg.Connection] = []
         self._closed = False
-        # Turns at the pool, first come first served. asyncpg's pool queues waiters in an
-        # asyncio.Queue, which is not fair: a woken waiter can lose the connection to a
-        # newcomer and go back to the end of the line, again and again. Under load (more
-        # requests than connections, each taking a connection per statement) that made
-        # some requests wait many times over (the tail of the latency). A fair semaphore
-        # as wide as the pool hands connections out in arrival order; behind it the pool
-        # never has to wait.
         self._turns = asyncio.Semaphore(size)
 
-    async def _init(self, connection: asyncpg.Connection) -> None:
+    async def _open(self) -> asyncpg.Connection:
+        connection: asyncpg.Connection = await asyncpg.connect(
+            self._dsn, server_settings=self._settings, statement_cache_size=500
+        )
         for name in ("json", "jsonb"):
             await connection.set_type_codec(
                 name, encoder=str, decoder=json.loads, schema="pg_catalog", format="text"
             )
+        return connection
 
-    async def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            async with self._lock:
-                if self._closed:
-                    raise RuntimeError("the native pool is closed")
-                if self._pool is None:
-                    self._pool = await asyncpg.create_pool(
-                        self._dsn,
-                        min_size=0,
-                        max_size=self._size,
-                        init=self._init,
-                        reset=_keep_session,
-                        server_settings=self._settings,
-                        statement_cache_size=500,
-                    )
-        return self._pool
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for one autocommit statement, in turn."""
+        async with self._turns:
+            if self._closed:
+                raise RuntimeError("the native pool is closed")
+            connection = None
+            while self._idle and connection is None:
+                candidate = self._idle.pop()
+                if not candidate.is_closed():
+                    connection = candidate
+            if connection is None:
+                connection = await self._open()
+            try:
+                yield connection
+            except asyncpg.PostgresError:
+                # The server refused the statement and ended its implicit transaction:
+                # the connection is as good as before.
+                self._give_back(connection)
+                raise
+            except BaseException:
+                # Cancelled mid-statement, connection lost, a client-side error: its state
+                # is unknown, so it is not used again.
+                connection.terminate()
+                raise
+            self._give_back(connection)
 
-    def turn(self) -> asyncio.Semaphore:
-        """Hold while a connection of the pool is used (see ``_turns``)."""
-        return self._turns
+    def _give_back(self, connection: asyncpg.Connection) -> None:
+        if self._closed or connection.is_closed() or connection.is_in_transaction():
+            connection.terminate()
+        else:
+            self._idle.append(connection)
 
     async def close(self) -> None:
         self._closed = True
-        pool, self._pool = self._pool, None
-        if pool is not None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
             try:
-                await asyncio.wait_for(pool.close(), CLOSE_TIMEOUT_S)
-            except TimeoutError:
-                pool.terminate()  # a connection stuck in a statement must not hang shutdown
+                await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT_S)
+            except (TimeoutError, OSError, asyncpg.InterfaceError):
+                connection.terminate()  # a connection stuck must not hang shutdown
 
 
 CLOSE_TIMEOUT_S = 10.0
-
-
-async def _keep_session(_connection: asyncpg.Connection) -> None:
-    """Nothing to reset on release: statements here are single autocommit statements that
-    change no session state (no SET, LISTEN, cursors or advisory locks). asyncpg's default
-    reset (``RESET ALL; UNLISTEN *; ...``) would cost a round trip per release; an open
-    transaction is still rolled back by asyncpg itself."""
 
 
 # By the engine's pool (shared by its execution-option variants, e.g. the autocommit one).
@@ -173,7 +184,7 @@ class Autocommit:
         _observe(sql)
         native = _NATIVE.get(self._engine.sync_engine.pool)
         if native is not None:
-            async with native.turn(), (await native.pool()).acquire() as connection:
+            async with native.connection() as connection:
                 return await getattr(connection, method)(sql, *args)
         async with self._engine.connect() as connection:
             fairy = await connection.get_raw_connection()
