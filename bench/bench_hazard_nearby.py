@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from app.bootstrap.database import drop_database, ensure_database, run_migrations
 from app.domain.hazards.model import DuplicateRule, TopCategory
+from app.domain.hazards.services import NEARBY_LIMIT
 from app.domain.shared.geo import GeoPoint
 from app.infra.db import raw
 from app.infra.db.engine import make_engine, make_session_factory
@@ -114,7 +115,7 @@ async def main(count: int, n: int) -> None:
                 point = GeoPoint(rng.uniform(WEST, EAST), rng.uniform(SOUTH, NORTH))
                 args = nearby_args(rng.choice(cats), point, rule, since)
                 t = time.perf_counter()
-                rows = await raw.fetch(s, nearby_sql(5), *args)
+                rows = await raw.fetch(s, nearby_sql(NEARBY_LIMIT), *args)
                 if i >= 200:  # warm-up excluded
                     timings.append((time.perf_counter() - t) * 1000)
                     found += len(rows)
@@ -128,7 +129,7 @@ async def main(count: int, n: int) -> None:
             point = GeoPoint((WEST + EAST) / 2, (SOUTH + NORTH) / 2)
             args = nearby_args(TopCategory.FIRE, point, rule, since)
             plan = await raw.fetch(
-                s, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + nearby_sql(5), *args
+                s, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + nearby_sql(NEARBY_LIMIT), *args
             )
             print("plan:")
             for row in plan:
