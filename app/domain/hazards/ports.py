@@ -218,19 +218,6 @@ class ReportWriter(Protocol):
 
 
 class NearbyReader(Protocol):
-    async def nearby(
-        self,
-        category: TopCategory,
-        point: GeoPoint,
-        rule: DuplicateRule,
-        since: datetime,
-        *,
-        limit: int,
-    ) -> list[NearbyHazard]:
-        """As ``HazardRepository.nearby``, outside any transaction (a report's offer of
-        possible duplicates is advice, read just before the write)."""
-        ...
-
     async def placed_nearby(
         self,
         category: TopCategory,
@@ -241,7 +228,9 @@ class NearbyReader(Protocol):
         limit: int,
     ) -> tuple[Placement | None, list[NearbyHazard]]:
         """Where ``point`` belongs, as ``JurisdictionLocator.locate`` answers when a unit
-        covers it (None otherwise: ask the locator), and ``nearby``, read together."""
+        covers it (None otherwise: ask the locator), and the open hazards near it as
+        ``HazardRepository.nearby`` finds them, read together outside any transaction (a
+        report's offer of possible duplicates is advice, read just before its write)."""
         ...
 
 

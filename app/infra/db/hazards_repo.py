@@ -214,22 +214,11 @@ def placed_nearby_sql(limit: int) -> str:
 
 
 class SqlNearbyHazards:
-    """``NearbyReader``: the duplicate check as one statement on the native pool."""
+    """``NearbyReader``: a report's placement and duplicate check as one statement on the
+    native pool."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._single = raw.Autocommit.of(session_factory)
-
-    async def nearby(
-        self,
-        category: TopCategory,
-        point: GeoPoint,
-        rule: DuplicateRule,
-        since: datetime,
-        *,
-        limit: int,
-    ) -> list[NearbyHazard]:
-        args = nearby_args(category, point, rule, since)
-        return nearby_of(await self._single.fetch(nearby_sql(limit), *args))
 
     async def placed_nearby(
         self,
@@ -240,7 +229,7 @@ class SqlNearbyHazards:
         *,
         limit: int,
     ) -> tuple[Placement | None, list[NearbyHazard]]:
-        args = nearby_args(category, point, rule, since)[:5]
+        args = nearby_args(category, point, rule, since)[:5]  # $1–$5 (nothing left out)
         rows = await self._single.fetch(placed_nearby_sql(limit), *args)
         placement = placement_of(rows[0]) if rows and rows[0]["id"] is not None else None
         return placement, nearby_of(rows, "near_")
