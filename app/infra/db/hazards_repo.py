@@ -235,6 +235,20 @@ class SqlNearbyHazards:
         return placement, nearby_of(rows, "near_")
 
 
+def event_row(ev: HazardEvent) -> dict[str, Any]:
+    """A history entry as a ``hazard_events`` row."""
+    return {
+        "id": ev.id,
+        "hazard_id": ev.hazard_id,
+        "kind": ev.kind.value,
+        "at": ev.at,
+        "from_status": ev.from_status.value if ev.from_status else None,
+        "to_status": ev.to_status.value,
+        "by_account": ev.by,
+        "detail": ev.detail,
+    }
+
+
 def my_departments(account_id: uuid.UUID) -> sa.Select[Any]:
     return sa.select(m.c.department_id).where(m.c.account_id == account_id)
 
@@ -321,19 +335,7 @@ class SqlHazardRepository:
         if hazard.pending:
             await self.session.execute(
                 sa.insert(e),
-                [
-                    {
-                        "id": ev.id,
-                        "hazard_id": ev.hazard_id,
-                        "kind": ev.kind.value,
-                        "at": ev.at,
-                        "from_status": ev.from_status.value if ev.from_status else None,
-                        "to_status": ev.to_status.value,
-                        "by_account": ev.by,
-                        "detail": ev.detail,
-                    }
-                    for ev in hazard.pending
-                ],
+                [event_row(ev) for ev in hazard.pending],
             )
             hazard.pending.clear()
         # Every reporter's sync feed learns that the hazard changed.

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.hazards.ports import ReportOutcome, ReportResult, ReportWrite
@@ -25,7 +24,7 @@ from app.domain.review.velocity import Recent, VelocityGuard
 from app.domain.shared.ids import new_id
 from app.domain.shared.protection import BlindIndexer
 from app.infra.db import raw
-from app.infra.db.hazards_repo import REPORTER_PURPOSE
+from app.infra.db.hazards_repo import REPORTER_PURPOSE, event_row
 from app.infra.db.idempotency import (
     receipt_args,
     receipt_cte,
@@ -210,19 +209,6 @@ class SqlReportWriter:
                 photos=len(h.media_ids),
             )
         )
-        history = [
-            {
-                "id": str(ev.id),
-                "hazard_id": str(ev.hazard_id),
-                "kind": ev.kind.value,
-                "at": ev.at.isoformat(),
-                "from_status": ev.from_status.value if ev.from_status else None,
-                "to_status": ev.to_status.value,
-                "by_account": str(ev.by) if ev.by else None,
-                "detail": ev.detail,
-            }
-            for ev in h.pending
-        ]
         values: dict[str, Any] = {
             "id": h.id,
             "category": h.category.value,
@@ -238,7 +224,7 @@ class SqlReportWriter:
             "at": h.reported_at,
             "status": h.status.value,
             "reporter_bidx": self._indexer.index(str(h.reporter_id), purpose=REPORTER_PURPOSE),
-            "history": orjson.dumps(history, default=str).decode(),
+            "history": rows_json([event_row(ev) for ev in h.pending]),
             "outbox": rows_json(outbox_rows(report.events, scope.request_id)),
             "audits": rows_json(audit_entries(scope, h.reported_at, report.audits)),
             **block_values("photo", h.media_ids),
