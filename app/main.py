@@ -25,6 +25,9 @@ from app.bootstrap.platform import Platform, build_platform, wire_platform
 from app.domain.shared.clock import Clock
 from app.settings import Settings
 
+# Allocations (net of frees) between young-generation collections; CPython's default is 700.
+YOUNG_GC_THRESHOLD = 10_000
+
 API_DESCRIPTION = """Shouwang (守望): community-safety volunteer platform.
 
 Errors are RFC 9457 problem details. Send `Accept-Language: en` for English texts."""
@@ -44,7 +47,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # (they showed as latency spikes under load).
         gc.collect()
         gc.freeze()
-        yield
+        # Each request leaves a few hundred container objects alive at once, so the
+        # default young threshold (700) started a collection every ~10 requests, with
+        # older ones in tow: ~10 % of the server's CPU under load (bench/RESULTS.md).
+        # Requests free their garbage by reference counting; cycles are rare.
+        before = gc.get_threshold()
+        gc.set_threshold(YOUNG_GC_THRESHOLD, *before[1:])
+        try:
+            yield
+        finally:
+            gc.set_threshold(*before)
         await platform.aclose()
 
     app = FastAPI(
