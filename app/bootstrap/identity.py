@@ -38,6 +38,7 @@ from app.infra.crypto.fields import AesGcmFieldCipher, HmacBlindIndexer, parse_k
 from app.infra.db.identity_auth_repo import purge_expired
 from app.infra.db.identity_principals import SqlPrincipalReader
 from app.infra.db.identity_repo import SqlIdentityUnitOfWork
+from app.infra.db.org_tree_cache import CachedJurisdictionLocator
 from app.infra.db.principal_cache import CachingPrincipalReader
 from app.infra.sms.dev import DevSmsSender
 from app.infra.sms.tencent import TencentSmsSender
@@ -154,6 +155,8 @@ def wire(services: Services, platform: Platform) -> None:
     principals: PrincipalReader = SqlPrincipalReader(platform.engine) if cache is None else cache
     if cache is not None:
         services.register(CachingPrincipalReader, cache)
+        # The same listener hears org_units change: the routing copy follows it.
+        services.get(CachedJurisdictionLocator).follow(cache)
     services.register(
         SignInService,
         SignInService(

@@ -25,7 +25,9 @@ from app.domain.organisation.services import (
 from app.domain.shared.clock import Clock, SystemClock
 from app.domain.shared.imports import ImportReport, Progress
 from app.domain.shared.scope import Scope, system_scope
+from app.infra.db import raw
 from app.infra.db.org_locator import SqlJurisdictionLocator
+from app.infra.db.org_tree_cache import CachedJurisdictionLocator
 from app.infra.db.organisation_repo import (
     SqlOrganisationUnitOfWork,
     SqlOrgUnitDirectory,
@@ -53,8 +55,11 @@ def build_importer(
 def wire(services: Services, platform: Platform) -> None:
     sf, clock = platform.session_factory, platform.clock
     factory = uow_factory(sf, clock)
-    locator = SqlJurisdictionLocator(sf)
+    # Routing answers from a copy of the tree once identity's NOTIFY listener follows it
+    # (app/bootstrap/identity.py); until then, and without one, from the database.
+    locator = CachedJurisdictionLocator(SqlJurisdictionLocator(sf), raw.Autocommit.of(sf))
     services.register(JurisdictionLocator, locator)
+    services.register(CachedJurisdictionLocator, locator)
     services.register(OrgUnitDirectory, SqlOrgUnitDirectory(sf))
     services.register(WatchPointDirectory, SqlWatchPointDirectory(sf))
     services.register(OrgUnitService, OrgUnitService(factory, locator))

@@ -88,6 +88,7 @@ class CachingPrincipalReader:
         self._backoff = RECONNECT_MIN_S
         self._retry_at = 0.0
         self._closed = False
+        self._reset_callbacks: list[Callable[[], None]] = []
 
     # --- PrincipalReader ----------------------------------------------------------------
 
@@ -121,6 +122,19 @@ class CachingPrincipalReader:
         self._generation += 1
         self._entries.clear()
         self._by_account.clear()
+        for callback in self._reset_callbacks:
+            callback()
+
+    # --- TreeWatch (app/infra/db/org_tree_cache.py): the same listener tells the copy of
+    # the organisation tree when to forget it (``*``: org_units changed; lost or new
+    # listener: anything may have changed) ----------------------------------------------
+
+    def on_reset(self, callback: Callable[[], None]) -> None:
+        self._reset_callbacks.append(callback)
+
+    def ensure_listening(self) -> None:
+        if self._ttl > 0:
+            self._start_listening()
 
     # --- for operators and tests ----------------------------------------------------------
 
