@@ -17,7 +17,7 @@ THREADS=2
 PPORT=8098
 BPORT=8097
 RESIDENTS="${BENCH_RESIDENTS:-4000}"
-PHOTOS="${PHOTOS_PER_RESIDENT:-6}"
+PHOTOS="${PHOTOS_PER_RESIDENT:-9}"  # 9 reports each: under the 10 an hour per account
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
 DB=shouwang_bench_hazards
 WORK="$(mktemp -d /tmp/shouwang-bench-hazards.XXXXXX)"
