@@ -2,7 +2,10 @@
 
 Builds a scratch database (dropped afterwards), imports a synthetic tree through the real
 import service, then times `SqlJurisdictionLocator.locate` for random points and shows
-the query plan.  Run:  uv run python bench/bench_locate.py [--stations 200] [--n 2000]
+the query plan; then loads the in-process copy (`CachedJurisdictionLocator`, as if its
+NOTIFY listener were connected), times the load, the memory it takes and the same points
+through it, and checks that every answer equals the database's.
+  Run:  uv run python bench/bench_locate.py [--stations 200] [--n 2000]
 """
 
 from __future__ import annotations
@@ -22,10 +25,29 @@ from app.bootstrap.database import drop_database, ensure_database, run_migration
 from app.bootstrap.organisation import build_importer
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.scope import system_scope
+from app.infra.db import raw
 from app.infra.db.engine import make_engine, make_session_factory
 from app.infra.db.org_locator import SqlJurisdictionLocator, locate_sql
+from app.infra.db.org_tree_cache import CachedJurisdictionLocator
 
 BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+class Listening:
+    """A TreeWatch that is always connected (no notification comes during the bench)."""
+
+    listening = True
+
+    def ensure_listening(self) -> None:
+        pass
+
+    def on_reset(self, callback: object) -> None:
+        pass
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
 
 
 def rect(w: float, s: float, e: float, n: float) -> dict[str, object]:
@@ -133,6 +155,20 @@ async def main(stations: int, communities: int, grids: int, n: int) -> None:
             times.append((time.perf_counter() - t) * 1000)
             assert placement.grid_id is not None
         times.sort()
+        cached = CachedJurisdictionLocator(locator, raw.Autocommit.of(sf))
+        cached.follow(Listening())
+        before = rss_mib()
+        t0 = time.perf_counter()
+        assert await cached.load_now()
+        copy_s = time.perf_counter() - t0
+        copy_mib = rss_mib() - before
+        copy_times, differ = [], 0
+        for p in points:
+            t = time.perf_counter()
+            placement = await cached.locate(p)
+            copy_times.append((time.perf_counter() - t) * 1000)
+            differ += placement != await locator.locate(p)
+        copy_times.sort()
         async with engine.connect() as conn:
             compiled = locate_sql(points[0])
             plan = (await conn.execute(sa.text(f"EXPLAIN ANALYZE {compiled}"))).scalars().all()
@@ -142,6 +178,13 @@ async def main(stations: int, communities: int, grids: int, n: int) -> None:
             f"locate over {n} random points: p50 {statistics.median(times):.2f} ms, "
             f"p95 {times[int(0.95 * n)]:.2f} ms, p99 {times[int(0.99 * n)]:.2f} ms, "
             f"max {times[-1]:.2f} ms"
+        )
+        tree_units = len(cached.tree) if cached.tree is not None else 0
+        print(
+            f"in-process copy: {tree_units} units loaded in {copy_s:.2f} s, "
+            f"+{copy_mib:.0f} MiB resident; locate p50 {statistics.median(copy_times):.3f} ms, "
+            f"p95 {copy_times[int(0.95 * n)]:.3f} ms, p99 {copy_times[int(0.99 * n)]:.3f} ms, "
+            f"max {copy_times[-1]:.3f} ms; answers differing from the database: {differ}"
         )
         print("plan:")
         print("\n".join(plan))
