@@ -191,6 +191,15 @@ async def _eventually(check: Callable[[], bool]) -> bool:
     return False
 
 
+async def _move(sf: SF, unit_id: object, dy: float) -> None:
+    """Shift a unit's boundary north by ``dy`` degrees, on a connection of its own."""
+    async with sf() as s, s.begin():
+        await s.execute(
+            sa.text("UPDATE org_units SET boundary = ST_Translate(boundary, 0, :dy) WHERE id = :u"),
+            {"dy": dy, "u": unit_id},
+        )
+
+
 async def test_an_org_unit_change_committed_anywhere_forgets_the_copy(
     session_factory: SF, tree: OrgTree, listener: CachingPrincipalReader
 ) -> None:
@@ -199,13 +208,7 @@ async def test_an_org_unit_change_committed_anywhere_forgets_the_copy(
     assert await cached.load_now()
     # Another connection moves the grid away from the point (as an import would).
     inside = GeoPoint(*tree.inside)
-    async with session_factory() as s, s.begin():
-        await s.execute(
-            sa.text(
-                "UPDATE org_units SET boundary = ST_Translate(boundary, 0, 0.0035) WHERE id = :g"
-            ),
-            {"g": tree.grid_id},
-        )
+    await _move(session_factory, tree.grid_id, 0.0035)
     try:
         assert await _eventually(lambda: cached.tree is None)
         placed = await cached.locate(inside)
@@ -218,14 +221,7 @@ async def test_an_org_unit_change_committed_anywhere_forgets_the_copy(
         assert counting.calls == calls
         assert again == placed
     finally:
-        async with session_factory() as s, s.begin():
-            await s.execute(
-                sa.text(
-                    "UPDATE org_units SET boundary = ST_Translate(boundary, 0, -0.0035) "
-                    "WHERE id = :g"
-                ),
-                {"g": tree.grid_id},
-            )
+        await _move(session_factory, tree.grid_id, -0.0035)
 
 
 async def test_a_lost_listener_forgets_the_copy(

@@ -247,16 +247,11 @@ class FakeLocator:
         district_id = deepest.id if deepest.level is Level.DISTRICT else deepest.district_id
         district = units.get(district_id) if district_id else None
         grid = deepest if deepest.level is Level.GRID else None
-        return Placement(
-            district_id=district.id if district else None,
-            station_id=station.id if station else None,
-            community_id=community.id if community else None,
-            grid_id=grid.id if grid else None,
-            outside=station is None,
-            district=district.ref if district else None,
-            station=station.ref if station else None,
-            community=community.ref if community else None,
-            grid=grid.ref if grid else None,
+        return Placement.covering(
+            district.ref if district else None,
+            station.ref if station else None,
+            community.ref if community else None,
+            grid.ref if grid else None,
         )
 
 

@@ -131,6 +131,27 @@ class Placement:
     grid: UnitRef | None = None
 
     @classmethod
+    def covering(
+        cls,
+        district: UnitRef | None,
+        station: UnitRef | None,
+        community: UnitRef | None,
+        grid: UnitRef | None,
+    ) -> Placement:
+        """Where a point covered by these units belongs (``outside`` without a station)."""
+        return cls(
+            district_id=district.id if district else None,
+            station_id=station.id if station else None,
+            community_id=community.id if community else None,
+            grid_id=grid.id if grid else None,
+            outside=station is None,
+            district=district,
+            station=station,
+            community=community,
+            grid=grid,
+        )
+
+    @classmethod
     def nowhere(cls, district: UnitRef | None = None) -> Placement:
         return cls(
             district.id if district else None, None, None, None, outside=True, district=district

@@ -77,19 +77,8 @@ def _ref(row: Any, prefix: str) -> UnitRef | None:
 def placement_of(row: Any) -> Placement:
     """The placement a row of the locate statement names (one unit covers the point)."""
     grid = UnitRef(row["id"], row["code"], row["name"]) if row["level"] == "grid" else None
-    station = _ref(row, "station")
-    community = _ref(row, "community")
-    district = _ref(row, "district")
-    return Placement(
-        district_id=district.id if district else None,
-        station_id=station.id if station else None,
-        community_id=community.id if community else None,
-        grid_id=grid.id if grid else None,
-        outside=station is None,
-        district=district,
-        station=station,
-        community=community,
-        grid=grid,
+    return Placement.covering(
+        _ref(row, "district"), _ref(row, "station"), _ref(row, "community"), grid
     )
 
 

@@ -117,19 +117,8 @@ class OrgTree:
             else None
         )
         district_id = unit.district_id or (unit.ref.id if level == Level.DISTRICT.value else None)
-        station = self._ref(unit.station_id)
-        community = self._ref(community_id)
-        district = self._ref(district_id)
-        return Placement(
-            district_id=district.id if district else None,
-            station_id=station.id if station else None,
-            community_id=community.id if community else None,
-            grid_id=grid.id if grid else None,
-            outside=station is None,
-            district=district,
-            station=station,
-            community=community,
-            grid=grid,
+        return Placement.covering(
+            self._ref(district_id), self._ref(unit.station_id), self._ref(community_id), grid
         )
 
 
