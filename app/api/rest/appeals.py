@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.container import services_of
 from app.api.context import current_scope, lang_of
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import (
     OutputCrs,
     Page,
@@ -31,7 +32,7 @@ from app.domain.organisation.geojson import boundary_to_geojson
 from app.domain.shared.geo import Crs
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["appeals"])
+router = APIRouter(prefix=API_V1, tags=["appeals"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},

@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.container import services_of
 from app.api.context import client_ip, request_id_of
+from app.api.rest import API_V1
 from app.domain.identity.model import ClientInfo, TokenPair
 from app.domain.identity.services import SessionService
 from app.domain.identity.signin import SignInService
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix=f"{API_V1}/auth", tags=["auth"])
 
 _PROBLEM: dict[str, Any] = {"application/problem+json": {}}
 

@@ -15,9 +15,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.container import services_of
+from app.api.rest import API_V1
 from app.domain.volunteers.badge import BadgeService
 
-router = APIRouter(tags=["badges"])
+router = APIRouter(prefix=API_V1, tags=["badges"])
 
 
 class BadgeTeamOut(BaseModel):

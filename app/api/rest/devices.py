@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.container import services_of
 from app.api.context import current_scope
+from app.api.rest import API_V1
 from app.domain.notifications.channels import ChannelSubscriptionService
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(prefix=API_V1, tags=["notifications"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id, decode_cursor, encode_cursor, id_cursor
+from app.api.rest import API_V1
 from app.api.rest.common import (
     OutputCrs,
     Page,
@@ -54,7 +55,7 @@ from app.domain.shared.errors import InvalidInput
 from app.domain.shared.geo import Crs
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["emergency-units"])
+router = APIRouter(prefix=API_V1, tags=["emergency-units"])
 BASE = "/api/v1/emergency-units"
 
 

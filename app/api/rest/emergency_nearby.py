@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from app.api.container import services_of
 from app.api.context import current_scope
+from app.api.rest import API_V1
 from app.api.rest.common import PlainJSONResponse
 from app.domain.emergency.glossary import Capability
 from app.domain.emergency.nearby import (
@@ -24,7 +25,7 @@ from app.domain.emergency.nearby import (
 from app.domain.shared.geo import Crs, to_wgs84
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["emergency-units"])
+router = APIRouter(prefix=API_V1, tags=["emergency-units"])
 
 
 class NearbyUnitOut(BaseModel):

@@ -32,13 +32,14 @@ from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected, Web
 
 from app.api.container import Services, services_of
 from app.api.context import current_scope
+from app.api.rest import API_V1
 from app.domain.emergency.feed import AlertFeed
 from app.domain.emergency.incident_ports import FeedItem
 from app.domain.shared.auth import Authenticator
 from app.domain.shared.errors import DomainError
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["emergency-realtime"])
+router = APIRouter(prefix=API_V1, tags=["emergency-realtime"])
 
 AUTH_TIMEOUT_S = 5.0
 PING_EVERY_S = 25.0

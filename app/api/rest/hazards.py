@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import (
     OutputCrs,
     Page,
@@ -62,7 +63,7 @@ from app.domain.hazards.services import (
 from app.domain.shared.geo import Crs, to_wgs84
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["hazards"])
+router = APIRouter(prefix=API_V1, tags=["hazards"])
 BASE = "/api/v1/hazards"
 
 

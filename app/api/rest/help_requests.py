@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import (
     OutputCrs,
     Page,
@@ -43,7 +44,7 @@ from app.domain.shared.errors import InvalidInput, field_invalid
 from app.domain.shared.geo import Crs, GeoPoint, to_wgs84
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["help-requests"])
+router = APIRouter(prefix=API_V1, tags=["help-requests"])
 BASE = "/api/v1/help-requests"
 
 

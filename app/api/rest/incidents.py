@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import OutputCrs, Page, PageCursor, PageLimit, parse_path_id
 from app.api.rest.idempotency import run_idempotent
 from app.api.rest.incidents_schemas import (
@@ -42,7 +43,7 @@ from app.domain.emergency.readiness import Period
 from app.domain.shared.geo import Crs
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["emergency-incidents"])
+router = APIRouter(prefix=API_V1, tags=["emergency-incidents"])
 BASE = "/api/v1/emergency/incidents"
 
 

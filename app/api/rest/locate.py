@@ -10,13 +10,14 @@ from pydantic import BaseModel
 
 from app.api.container import services_of
 from app.api.context import current_scope
+from app.api.rest import API_V1
 from app.api.rest.org_units import UnitRefOut
 from app.domain.organisation.model import Placement
 from app.domain.organisation.services import OrgUnitService
 from app.domain.shared.geo import Crs, to_wgs84
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["organisation"])
+router = APIRouter(prefix=API_V1, tags=["organisation"])
 
 
 class PlacementOut(BaseModel):

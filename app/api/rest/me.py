@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from app.api.container import services_of
 from app.api.context import current_scope
+from app.api.rest import API_V1
 from app.api.rest.officers import RoleOut
 from app.api.rest.volunteer_schemas import TeamOut, TrainingOut, VolunteerOut
 from app.domain.identity.model import AccountView
@@ -21,7 +22,7 @@ from app.domain.shared.scope import Scope
 from app.domain.volunteers.services import VolunteerService
 from app.domain.volunteers.views import MyProfile
 
-router = APIRouter(tags=["me"])
+router = APIRouter(prefix=API_V1, tags=["me"])
 
 
 class AccountRoleOut(RoleOut):

@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 
 from app.api.container import services_of
 from app.api.context import current_scope
+from app.api.rest import API_V1
 from app.api.rest.common import parse_path_id
 from app.api.rest.idempotency import run_idempotent
 from app.domain.media.files import SignedFiles
@@ -28,7 +29,7 @@ from app.domain.media.services import MediaService, MediaView
 from app.domain.shared.errors import InvalidInput
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["media"])
+router = APIRouter(prefix=API_V1, tags=["media"])
 
 CHUNK = 256 * 1024
 # Multipart framing around the file; anything bigger than the largest file plus this is

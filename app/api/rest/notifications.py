@@ -12,12 +12,13 @@ from pydantic import BaseModel
 from app.api.container import services_of
 from app.api.context import current_scope, lang_of
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import Page, PageCursor, PageLimit, parse_path_id
 from app.domain.notifications.model import Notification, NotificationNotFound
 from app.domain.notifications.services import NotificationService
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(prefix=API_V1, tags=["notifications"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import (
     Page,
     PageCursor,
@@ -27,7 +28,7 @@ from app.domain.identity.model import AccountStatus, OfficerView, RoleView
 from app.domain.identity.officers import NewOfficer, OfficerService
 from app.domain.shared.scope import Scope
 
-router = APIRouter(prefix="/officers", tags=["officers"])
+router = APIRouter(prefix=f"{API_V1}/officers", tags=["officers"])
 
 _PROBLEM: dict[str, Any] = {"application/problem+json": {}}
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import (
     OutputCrs,
     Page,
@@ -28,7 +29,7 @@ from app.domain.organisation.services import OrgUnitNotFound, OrgUnitService
 from app.domain.shared.geo import Crs
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["organisation"])
+router = APIRouter(prefix=API_V1, tags=["organisation"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},

@@ -17,11 +17,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api.container import services_of
+from app.api.rest import API_V1
 from app.domain.rewards.ports import PaymentNotifications, UntrustedNotification
 from app.domain.rewards.services import PayoutService
 from app.domain.shared.errors import NotFound
 
-router = APIRouter(prefix="/payments", tags=["payments"])
+router = APIRouter(prefix=f"{API_V1}/payments", tags=["payments"])
 log = structlog.get_logger("shouwang.payments")
 
 _FAIL: dict[str, Any] = {

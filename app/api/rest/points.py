@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import Page, PageCursor, PageLimit, parse_path_id
 from app.api.rest.idempotency import run_idempotent
 from app.api.rest.points_schemas import (
@@ -30,7 +31,7 @@ from app.domain.points.model import RuleCode
 from app.domain.points.services import PointsService
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["points"])
+router = APIRouter(prefix=API_V1, tags=["points"])
 Caller = Annotated[Scope, Depends(current_scope)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {

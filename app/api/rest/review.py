@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import Page, PageCursor, PageLimit, etag_response, parse_path_id
 from app.domain.review.errors import FlagNotFound
 from app.domain.review.model import NOTE_MAX, Decision, FlagKind, FlagStatus, ReviewFlag
 from app.domain.review.services import ReviewService
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["review"])
+router = APIRouter(prefix=API_V1, tags=["review"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from app.api.container import services_of
 from app.api.context import current_scope, lang_of
+from app.api.rest import API_V1
 from app.api.rest.common import OutputCrs
 from app.api.rest.hazard_schemas import HazardOut
 from app.api.rest.notifications import NotificationOut
@@ -21,7 +22,7 @@ from app.domain.shared.scope import Scope
 from app.domain.sync.model import RecordType
 from app.domain.sync.services import DEFAULT_LIMIT, MAX_LIMIT, SyncService
 
-router = APIRouter(tags=["sync"])
+router = APIRouter(prefix=API_V1, tags=["sync"])
 
 
 class TipChangeOut(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import (
     Page,
     PageCursor,
@@ -37,7 +38,7 @@ from app.domain.volunteers.team_service import TeamInput, TeamService
 from app.domain.volunteers.teams import MAX_BRAND, MAX_TEAM_NAME
 from app.domain.volunteers.views import TeamDetail
 
-router = APIRouter(tags=["teams"])
+router = APIRouter(prefix=API_V1, tags=["teams"])
 
 
 class TeamIn(BaseModel):

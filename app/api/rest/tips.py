@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from app.api.container import services_of
 from app.api.context import current_scope, lang_of
 from app.api.pagination import MAX_PAGE, after_id
+from app.api.rest import API_V1
 from app.api.rest.common import (
     OutputCrs,
     Page,
@@ -49,7 +50,7 @@ from app.domain.tips.errors import TipNotFound
 from app.domain.tips.model import Category, TipStatus, Urgency
 from app.domain.tips.services import NewTip, TipService, TipView
 
-router = APIRouter(tags=["tips"])
+router = APIRouter(prefix=API_V1, tags=["tips"])
 STAFF_ONLY: dict[int | str, dict[str, Any]] = {
     **COMMON_ERRORS,
     403: {"description": "Staff only"},

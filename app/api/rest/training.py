@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import Page, PageCursor, PageLimit, parse_path_id
 from app.api.rest.idempotency import run_idempotent
 from app.api.rest.volunteer_schemas import COMMON_ERRORS, WRITE_ERRORS, CourseOut, TrainingOut
@@ -21,7 +22,7 @@ from app.domain.volunteers.errors import CourseNotFound, VolunteerNotFound
 from app.domain.volunteers.training import MAX_VALIDITY_MONTHS
 from app.domain.volunteers.training_service import CourseInput, TrainingService
 
-router = APIRouter(tags=["training"])
+router = APIRouter(prefix=API_V1, tags=["training"])
 
 
 class CourseIn(BaseModel):

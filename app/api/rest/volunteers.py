@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id, due_after, due_cursor
+from app.api.rest import API_V1
 from app.api.rest.common import (
     Page,
     PageCursor,
@@ -51,7 +52,7 @@ from app.domain.volunteers.recruitment import PersonForm
 from app.domain.volunteers.services import CheckInput, VolunteerService
 from app.domain.volunteers.views import VolunteerView
 
-router = APIRouter(tags=["volunteers"])
+router = APIRouter(prefix=API_V1, tags=["volunteers"])
 
 
 def _service(request: Request) -> VolunteerService:

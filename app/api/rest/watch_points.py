@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.container import services_of
 from app.api.context import current_scope
 from app.api.pagination import after_id
+from app.api.rest import API_V1
 from app.api.rest.common import (
     LocationIn,
     LocationOut,
@@ -38,7 +39,7 @@ from app.domain.shared.errors import FieldError, InvalidInput
 from app.domain.shared.geo import Crs, GeoPoint, to_wgs84
 from app.domain.shared.scope import Scope
 
-router = APIRouter(tags=["watch points"])
+router = APIRouter(prefix=API_V1, tags=["watch points"])
 
 NEAR_MAX_M = 20_000
 ERRORS: dict[int | str, dict[str, Any]] = {
