@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import gc
+import re
 
 import httpx
+from fastapi.routing import APIRoute
 
 from app.main import YOUNG_GC_THRESHOLD, create_app
 from app.settings import Settings
@@ -42,7 +44,22 @@ async def test_request_id_is_echoed_when_well_formed(client: httpx.AsyncClient) 
     r = await client.get("/healthz", headers={"X-Request-ID": "req-12345678"})
     assert r.headers["x-request-id"] == "req-12345678"
     r = await client.get("/healthz", headers={"X-Request-ID": "bad id!"})
-    assert r.headers["x-request-id"] != "bad id!"
+    generated = r.headers["x-request-id"]
+    assert generated != "bad id!"
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    assert (await client.get("/healthz")).headers["x-request-id"] != generated
+
+
+def test_rest_routes_are_registered_flat(settings: Settings) -> None:
+    """Every REST operation sits in the app's own route list with its full path (one
+    match per request), none behind an included router's node."""
+    application = create_app(settings)
+    paths = {r.path for r in application.router.routes if isinstance(r, APIRoute)}
+    for operation in ("/api/v1/tips", "/api/v1/me/tips", "/api/v1/hazards", "/healthz"):
+        assert operation in paths
+    # The one node left is the GraphQL router's (strawberry's, included as it comes).
+    nested = [r for r in application.router.routes if not hasattr(r, "path")]
+    assert len(nested) == 1
 
 
 async def test_metrics_label_routes_by_template_not_raw_values(client: httpx.AsyncClient) -> None:
