@@ -221,6 +221,8 @@ def from_wgs84(point: GeoPoint, crs: Crs) -> tuple[float, float]:
     Outside the zone every CRS is WGS-84: GCJ-02 is only defined for China, and Baidu
     documents WGS-84 (not BD-09) for its maps abroad.
     """
+    if crs is Crs.WGS84:  # most reads: no look-up (an enum member hashes in Python)
+        return point.lon, point.lat
     shift = _SHIFTS.get(crs)
     if shift is None or not in_mainland_china(point.lon, point.lat):
         return point.lon, point.lat

@@ -123,6 +123,7 @@ class StationRef:
 
 @dataclass(slots=True)
 class Tip:
+    # Stored tips are built with their fields in this order (app/infra/db/tips_repo.py).
     id: uuid.UUID
     category: Category
     description: str

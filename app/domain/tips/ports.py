@@ -46,7 +46,7 @@ class TipSlice:
     items: list[Tip]
     has_more: bool
     # With ``with_feedback``: the feedback entries (history entries that carried feedback
-    # to the reporter) of each tip, read with the page. None: not read.
+    # to the reporter) of each tip that has any, read with the page. None: not read.
     feedback: dict[uuid.UUID, list[TipEvent]] | None = None
 
 

@@ -449,14 +449,17 @@ class TipService:
             events = await self._feedback_of(uow, page)
             coarse = await self._coarse_of(uow, scope, page.items)
         now = self.clock.now()
+        # Positional: a page builds dozens, and keywords cost half as much again.
         views = [
             TipView(
                 t,
                 True,
                 [e for e in events.get(t.id, ()) if e.feedback],
                 t.is_overdue(now),
-                coarse=coarse[t.id],
-                now=now,
+                False,
+                (),
+                coarse[t.id],
+                now,
             )
             for t in page.items
         ]
