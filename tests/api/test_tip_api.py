@@ -436,3 +436,25 @@ async def test_station_feedback_templates(
         f"/api/v1/tips/{tid}", headers={**auth(resident), "Accept-Language": "zh-CN"}
     )
     assert seen.json()["feedback"][0]["message"] == wording["text_zh"]
+
+
+async def test_bad_query_strings_are_problems_naming_each_parameter(
+    client: httpx.AsyncClient, app: Any, settings: Settings, tree: OrgTree
+) -> None:
+    """The queue and a reporter's page read their whole query string in one validation
+    (app/api/rest/query.py): each bad value is a field of one 422 problem, under query."""
+    resident, _ = await resident_token(client, settings)
+    officer = await officer_token(client, app, unit_code=tree.station_code)
+    cases = [
+        (officer, "/api/v1/tips?status=已关闭&limit=0", {"status", "limit"}),
+        (officer, "/api/v1/tips?grid_id=网格一&overdue=也许", {"grid_id", "overdue"}),
+        (resident, "/api/v1/me/tips?limit=201&crs=EPSG:3857", {"limit", "crs"}),
+    ]
+    for token, url, fields in cases:
+        r = await client.get(url, headers=auth(token))
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert {e["field"] for e in r.json()["errors"]} == fields
+    mine = await client.get("/api/v1/me/tips?limit=1&crs=gcj02", headers=auth(resident))
+    assert mine.status_code == 200
+    assert (await client.get("/api/v1/me/tips")).status_code == 401

@@ -8,16 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from app.api.container import services_of
 from app.api.context import current_scope, lang_of
-from app.api.pagination import MAX_PAGE, after_id
+from app.api.pagination import after_id
 from app.api.rest import API_V1
 from app.api.rest.common import (
     OutputCrs,
     Page,
-    PageCursor,
     PageLimit,
     PlainJSONResponse,
     etag_response,
@@ -26,7 +25,7 @@ from app.api.rest.common import (
 )
 from app.api.rest.common import expected_version as if_match
 from app.api.rest.idempotency import KeyedRequest, run_idempotent
-from app.api.rest.query import QueryModel
+from app.api.rest.query import PageQuery, QueryCrs, QueryCursor, QueryLimit, QueryModel
 from app.api.rest.tips_schemas import (
     COMMON_ERRORS,
     SUBMIT_ERRORS,
@@ -119,23 +118,22 @@ async def submit_tip(
     )
 
 
+MINE_QUERY = QueryModel(PageQuery)
+
+
 @router.get(
     "/me/tips",
     operation_id="listMyTips",
     summary="Your own named tips with status and feedback, newest first",
     response_model=Page[TipOut],
     responses=COMMON_ERRORS,
+    openapi_extra=MINE_QUERY.openapi,
 )
-async def list_my_tips(
-    request: Request,
-    scope: Annotated[Scope, Depends(current_scope)],
-    crs: OutputCrs = Crs.WGS84,
-    limit: PageLimit = 50,
-    cursor: PageCursor = None,
-) -> Any:
-    views, more = await _service(request).mine(scope, limit=limit, after=after_id(cursor))
+async def list_my_tips(request: Request, scope: Annotated[Scope, Depends(current_scope)]) -> Any:
+    q = MINE_QUERY.parse(request)
+    views, more = await _service(request).mine(scope, limit=q.limit, after=after_id(q.cursor))
     lang = lang_of(request)
-    return PlainJSONResponse(page_json([tip_json(v, lang, crs) for v in views], more=more))
+    return PlainJSONResponse(page_json([tip_json(v, lang, q.crs) for v in views], more=more))
 
 
 class QueueQuery(BaseModel):
@@ -146,9 +144,9 @@ class QueueQuery(BaseModel):
     urgency: Urgency | None = None
     grid_id: uuid.UUID | None = None
     overdue: bool = False
-    crs: Crs = Field(Crs.WGS84, description="Coordinate system of locations in the response")
-    limit: int = Field(50, ge=1, le=MAX_PAGE, description="Page size (max 200)")
-    cursor: str | None = Field(None, description="Opaque cursor from next_cursor")
+    crs: QueryCrs = Crs.WGS84
+    limit: QueryLimit = 50
+    cursor: QueryCursor = None
 
 
 QUEUE_QUERY = QueryModel(QueueQuery)
@@ -162,11 +160,8 @@ QUEUE_QUERY = QueryModel(QueueQuery)
     responses=STAFF_ONLY,
     openapi_extra=QUEUE_QUERY.openapi,
 )
-async def list_tips(
-    request: Request,
-    scope: Annotated[Scope, Depends(current_scope)],
-    q: Annotated[QueueQuery, Depends(QUEUE_QUERY)],
-) -> Any:
+async def list_tips(request: Request, scope: Annotated[Scope, Depends(current_scope)]) -> Any:
+    q = QUEUE_QUERY.parse(request)
     service = _service(request)
     where = service.queue_filter(q.status, q.category, q.urgency, q.grid_id, overdue=q.overdue)
     views, more = await service.queue_views(scope, where, limit=q.limit, after=after_id(q.cursor))
