@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
 import time
+from typing import Any
 
 import structlog
 import uuid_utils
 from prometheus_client import Counter, Histogram
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("shouwang_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -77,6 +78,18 @@ def _route_template(scope: Scope) -> str:
     return path
 
 
+@functools.cache
+def _counted(method: str, route: str, status: int) -> Any:
+    """The request counter of one label set (``labels`` costs a lock and a look-up on
+    every call; the route is a template, so the label sets are few)."""
+    return REQUESTS.labels(method, route, str(status))
+
+
+@functools.cache
+def _timed(method: str, route: str) -> Any:
+    return LATENCY.labels(method, route)
+
+
 class RequestContext:
     """Pure ASGI middleware (no per-request task group, unlike BaseHTTPMiddleware): gives
     every request an id (a well-formed X-Request-ID is kept), echoes it, binds it to the
@@ -107,9 +120,12 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = request_id
+                # Appended, not set through MutableHeaders (which looks for one first):
+                # nothing before this middleware names the header.
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", echoed)]
             await send(message)
+
+        echoed = request_id.encode("latin-1")
 
         started = time.perf_counter()
         try:
@@ -118,8 +134,8 @@ class RequestContext:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             method = str(scope.get("method", ""))
-            REQUESTS.labels(method, route, str(status)).inc()
-            LATENCY.labels(method, route).observe(elapsed)
+            _counted(method, route, status).inc()
+            _timed(method, route).observe(elapsed)
             # Route templates, never raw paths or query strings: those can carry personal data.
             access_log.info(
                 "request",
