@@ -86,13 +86,20 @@ class OrgTree:
             for row in rows
         }
         self._order = [row["id"] for row in rows]
-        self._tree = shapely.STRtree(shapely.from_wkb([bytes(row["boundary"]) for row in rows]))
+        # Prepared (GEOS indexes their edges): a point is tested against the candidates the
+        # tree's boxes give, with ``covers`` on the prepared boundaries, which the tree's
+        # own ``covered_by`` predicate (preparing the point) cannot use.
+        self._boundaries = shapely.from_wkb([bytes(row["boundary"]) for row in rows])
+        shapely.prepare(self._boundaries)
+        self._tree = shapely.STRtree(self._boundaries)
 
     def __len__(self) -> int:
         return len(self._order)
 
     def locate(self, point: GeoPoint) -> Placement | None:
-        hits = self._tree.query(shapely.Point(point.lon, point.lat), predicate="covered_by")
+        at = shapely.points((point.lon, point.lat))
+        candidates = self._tree.query(at)
+        hits = candidates[shapely.covers(self._boundaries[candidates], at)]
         if len(hits) == 0:
             return None
         units = [self._units[self._order[i]] for i in hits]
