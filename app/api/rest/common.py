@@ -42,10 +42,11 @@ class LocationOut(BaseModel):
         return cls.model_construct(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
 
 
-OutputCrs = Annotated[
-    Crs,
-    Query(alias="crs", description="Coordinate system of locations in the response"),
-]
+# A page's query parameters, also read as model fields (app/api/rest/query.py).
+CRS_HELP = "Coordinate system of locations in the response"
+LIMIT_HELP = "Page size (max 200)"
+CURSOR_HELP = "Opaque cursor from next_cursor"
+OutputCrs = Annotated[Crs, Query(alias="crs", description=CRS_HELP)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -62,8 +63,8 @@ class Page(BaseModel, Generic[T]):
         return cls(items=items, next_cursor=by(items[-1]) if more and items else None)
 
 
-PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size (max 200)")]
-PageCursor = Annotated[str | None, Query(description="Opaque cursor from next_cursor")]
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=LIMIT_HELP)]
+PageCursor = Annotated[str | None, Query(description=CURSOR_HELP)]
 
 
 def parse_path_id(raw: str, not_found: Callable[[], Exception]) -> uuid.UUID:

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from app.api.pagination import MAX_PAGE
+from app.api.rest.common import CRS_HELP, CURSOR_HELP, LIMIT_HELP
 from app.domain.shared.geo import Crs
 
 M = TypeVar("M", bound=BaseModel)
@@ -43,10 +44,10 @@ class QueryModel(Generic[M]):
             raise RequestValidationError(errors) from None
 
 
-# The fields of a page's query string, as the common.py aliases document them.
-QueryCrs = Annotated[Crs, Field(description="Coordinate system of locations in the response")]
-QueryLimit = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Page size (max 200)")]
-QueryCursor = Annotated[str | None, Field(description="Opaque cursor from next_cursor")]
+# A page's query parameters as model fields, documented as common.py's aliases are.
+QueryCrs = Annotated[Crs, Field(description=CRS_HELP)]
+QueryLimit = Annotated[int, Field(ge=1, le=MAX_PAGE, description=LIMIT_HELP)]
+QueryCursor = Annotated[str | None, Field(description=CURSOR_HELP)]
 
 
 class PageQuery(BaseModel):
