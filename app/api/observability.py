@@ -115,6 +115,7 @@ class RequestContext:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
+        echoed = request_id.encode("latin-1")
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -124,8 +125,6 @@ class RequestContext:
                 # nothing before this middleware names the header.
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", echoed)]
             await send(message)
-
-        echoed = request_id.encode("latin-1")
 
         started = time.perf_counter()
         try:

@@ -18,7 +18,7 @@ from app.domain.shared.geo import GeoPoint
 from app.infra.db import raw
 from app.infra.db.identity_principals import SqlPrincipalReader
 from app.infra.db.org_locator import SqlJurisdictionLocator
-from app.infra.db.org_tree_cache import CachedJurisdictionLocator
+from app.infra.db.org_tree_cache import CachedJurisdictionLocator, TreeWatch
 from app.infra.db.principal_cache import CachingPrincipalReader
 
 SF = async_sessionmaker[AsyncSession]
@@ -62,6 +62,14 @@ def _locator(sf: SF) -> tuple[CachedJurisdictionLocator, CountingLocator]:
     return CachedJurisdictionLocator(counting, raw.Autocommit.of(sf)), counting
 
 
+async def _loaded(sf: SF, watch: TreeWatch) -> tuple[CachedJurisdictionLocator, CountingLocator]:
+    """A locator following ``watch`` with its copy loaded."""
+    cached, counting = _locator(sf)
+    cached.follow(watch)
+    assert await cached.load_now()
+    return cached, counting
+
+
 def _points(tree: OrgTree) -> list[GeoPoint]:
     """A lattice over the tree's district and a margin around it, borders included: the
     lattice step divides every edge of the tree's boxes (multiples of 0.0005°)."""
@@ -75,9 +83,7 @@ def _points(tree: OrgTree) -> list[GeoPoint]:
 
 
 async def test_the_copy_answers_as_the_database_does(session_factory: SF, tree: OrgTree) -> None:
-    cached, counting = _locator(session_factory)
-    cached.follow(FakeWatch())
-    assert await cached.load_now()
+    cached, counting = await _loaded(session_factory, FakeWatch())
     copy = cached.tree
     assert copy is not None
     sql = SqlJurisdictionLocator(session_factory)
@@ -106,9 +112,7 @@ async def test_the_copy_answers_as_the_database_does(session_factory: SF, tree: 
 async def test_shared_borders_and_outside_points_go_to_the_database(
     session_factory: SF, tree: OrgTree
 ) -> None:
-    cached, counting = _locator(session_factory)
-    cached.follow(FakeWatch())
-    assert await cached.load_now()
+    cached, counting = await _loaded(session_factory, FakeWatch())
     copy = cached.tree
     assert copy is not None
     # A corner the two stations share (on the district's edge too): a tie between them.
@@ -203,9 +207,7 @@ async def _move(sf: SF, unit_id: object, dy: float) -> None:
 async def test_an_org_unit_change_committed_anywhere_forgets_the_copy(
     session_factory: SF, tree: OrgTree, listener: CachingPrincipalReader
 ) -> None:
-    cached, counting = _locator(session_factory)
-    cached.follow(listener)
-    assert await cached.load_now()
+    cached, counting = await _loaded(session_factory, listener)
     # Another connection moves the grid away from the point (as an import would).
     inside = GeoPoint(*tree.inside)
     await _move(session_factory, tree.grid_id, 0.0035)
@@ -227,9 +229,7 @@ async def test_an_org_unit_change_committed_anywhere_forgets_the_copy(
 async def test_a_lost_listener_forgets_the_copy(
     session_factory: SF, tree: OrgTree, listener: CachingPrincipalReader
 ) -> None:
-    cached, counting = _locator(session_factory)
-    cached.follow(listener)
-    assert await cached.load_now()
+    cached, counting = await _loaded(session_factory, listener)
     pid = listener.server_pid
     async with session_factory() as s, s.begin():
         await s.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
