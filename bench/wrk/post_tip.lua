@@ -21,6 +21,8 @@ function init(args)
     if n > 1 and (n % nthreads) == tid then table.insert(tokens, line) end
   end
   math.randomseed(os.time() + tid * 7919)
+  -- each run starts at a random token, so successive runs share the accounts' hourly budget
+  counter = math.random(#tokens)
   run_id = os.getenv("RUN_ID") or tostring(os.time())
 end
 
