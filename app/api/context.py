@@ -60,6 +60,13 @@ def with_device(scope: Scope, headers: Mapping[str, str]) -> Scope:
     return dataclasses.replace(scope, device_id=device) if device else scope
 
 
+def unlogged_caller(request: Request) -> None:
+    """Keep the caller's account out of this request's access-log line: a reporter acting
+    on a tip (submitting, disputing). The line's request id and time are those of the tip's
+    outbox event and history, so naming the account there would name the informant."""
+    request.state.account_id = None
+
+
 async def authenticate_token(request: Request, token: str) -> Scope:
     authenticator = services_of(request).get_any(Authenticator)
     scope: Scope = await authenticator.authenticate(token, request_id=request_id_of(request))

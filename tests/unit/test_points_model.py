@@ -117,6 +117,23 @@ def test_reversal_negates_and_references_the_entry() -> None:
     assert reversal.station_id == credit.station_id
 
 
+def test_a_tips_entry_names_the_tip_only_to_the_account_credited() -> None:
+    tip = uuid.uuid4()
+    credit = Entry(uuid.uuid4(), A, EntryKind.CREDIT, 20, "tip_valid", "tip", tip, None, DISTRICT)
+    assert credit.seen_by(A) is credit
+    hidden = credit.seen_by(B)
+    assert (hidden.account_id, hidden.amount, hidden.source_type, hidden.source_id) == (
+        A,
+        20,
+        "tip",
+        None,
+    )
+    reversal = credit.reversal(id=uuid.uuid4(), note="经复核线索不实", by=B)
+    assert reversal.seen_by(B).source_id is None
+    hazard = Entry(uuid.uuid4(), A, EntryKind.CREDIT, 5, "hazard", "hazard", tip, None, DISTRICT)
+    assert hazard.seen_by(B) is hazard  # a hazard's reporter is no secret
+
+
 def test_reason_text_is_required() -> None:
     assert reason_text("  经复核线索不实 ") == "经复核线索不实"
     with pytest.raises(InvalidInput):

@@ -43,6 +43,23 @@ def proposed(amount: int | None = None, outcome: str = "hazard_verified") -> Rew
     )
 
 
+def test_a_tips_reward_names_its_payee_only_to_the_payee() -> None:
+    reward = proposed(outcome="tip_valid")
+    reward.source_type = "tip"
+    assert reward.seen_by(PAYEE) is reward
+    seen = reward.seen_by(ADMIN)
+    assert (seen.account_id, seen.source_id, seen.amount_fen) == (
+        None,
+        reward.source_id,
+        reward.amount_fen,
+    )
+    assert reward.payee == PAYEE  # the stored reward is unchanged
+    with pytest.raises(ValueError, match="payee"):
+        _ = seen.payee
+    hazard = proposed()
+    assert hazard.seen_by(ADMIN) is hazard  # a hazard's reporter is no secret
+
+
 def test_amount_comes_from_the_rule_by_outcome_and_grade() -> None:
     assert proposed().amount_fen == 1000
     assert RULE.amount_for("tip_valid", "A") == 2000

@@ -62,7 +62,10 @@ class PointsEntryNode(relay.Node):
     amount: int
     reason: str
     source_type: str
-    source_id: UUID
+    source_id: UUID | None = strawberry.field(
+        description="The tip or hazard credited. A tip's is shown only to the account "
+        "credited: to staff it would name the tip's informant."
+    )
     rule_version: int | None
     reverses_id: UUID | None
     reversed_by: UUID | None

@@ -45,7 +45,10 @@ class RewardNode(relay.Node):
     id: relay.NodeID[str]
     uuid: UUID
     station_id: UUID
-    account_id: UUID
+    account_id: UUID | None = strawberry.field(
+        description="The payee. A tip's reward names it only to the payee: to staff it "
+        "would name the tip's informant."
+    )
     source_type: str
     source_id: UUID
     outcome: str

@@ -31,7 +31,10 @@ class EntryOut(BaseModel):
     amount: int
     reason: str
     source_type: str
-    source_id: uuid.UUID
+    source_id: uuid.UUID | None = Field(
+        description="The tip or hazard credited. A tip's is shown only to the account "
+        "credited: to staff it would name the tip's informant"
+    )
     rule_id: uuid.UUID | None
     rule_version: int | None
     reverses_id: uuid.UUID | None
@@ -172,7 +175,10 @@ class CancelIn(BaseModel):
 class RewardOut(BaseModel):
     id: uuid.UUID
     station_id: uuid.UUID
-    account_id: uuid.UUID
+    account_id: uuid.UUID | None = Field(
+        description="The payee. A tip's reward names it only to the payee: to staff it "
+        "would name the tip's informant"
+    )
     source_type: str
     source_id: uuid.UUID
     outcome: str

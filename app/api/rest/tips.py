@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from app.api.container import services_of
-from app.api.context import current_scope, lang_of
+from app.api.context import current_scope, lang_of, unlogged_caller
 from app.api.pagination import after_id
 from app.api.rest import API_V1
 from app.api.rest.common import (
@@ -85,6 +85,7 @@ def _one(request: Request, view: TipView, crs: Crs = Crs.WGS84, status: int = 20
 async def submit_tip(
     request: Request, body: TipIn, scope: Annotated[Scope, Depends(current_scope)]
 ) -> Any:
+    unlogged_caller(request)
     service = _service(request)
     new = NewTip(
         category=body.category,
@@ -358,6 +359,7 @@ async def close_tip(
 async def dispute_tip(
     request: Request, tip_id: str, body: ReasonIn, scope: Annotated[Scope, Depends(current_scope)]
 ) -> Any:
+    unlogged_caller(request)
     return _one(request, await _service(request).dispute(scope, _tid(tip_id), body.reason))
 
 

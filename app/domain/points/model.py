@@ -8,6 +8,7 @@ adds a version, and each entry keeps the rule id and version it was computed wit
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -172,7 +173,7 @@ class Entry:
     amount: int
     reason: str
     source_type: str
-    source_id: uuid.UUID
+    source_id: uuid.UUID | None  # None only as seen by others than the account (seen_by)
     station_id: uuid.UUID | None
     district_id: uuid.UUID | None
     rule_id: uuid.UUID | None = None
@@ -182,6 +183,15 @@ class Entry:
     created_by: uuid.UUID | None = None
     created_at: datetime | None = None
     reversed_by: uuid.UUID | None = None  # the reversal entry, when read with it
+
+    def seen_by(self, viewer: uuid.UUID) -> Entry:
+        """The entry as ``viewer`` may read it. A tip's credit (or its reversal) names the
+        tip only to the account it credits: to staff, account and tip together would name
+        the tip's informant, whom only the handler may know, or others through an audited
+        reveal. Staff still see the account, the amount and the reason."""
+        if self.source_type != SourceType.TIP.value or viewer == self.account_id:
+            return self
+        return dataclasses.replace(self, source_id=None)
 
     def reversal(self, *, id: uuid.UUID, note: str, by: uuid.UUID | None) -> Entry:
         """The entry that negates this one (kept on the same source and scope)."""

@@ -184,7 +184,7 @@ class PointsService:
             uow.audit("points.reverse", "points_entry", reversal.id, {"reverses": entry.id})
             uow.add_event(_event("points.reversed", reversal, now, note="staff"))
             await uow.commit()
-        return reversal
+        return reversal.seen_by(scope.account_id)
 
     # --- reads --------------------------------------------------------------------------
 
@@ -208,14 +208,15 @@ class PointsService:
         if not (scope.is_staff or scope.unrestricted):
             raise NotAllowed()
         async with self.uow_factory(scope) as uow:
-            return await uow.points.entries(account_id=account_id, limit=limit, after=after)
+            page = await uow.points.entries(account_id=account_id, limit=limit, after=after)
+        return EntrySlice([e.seen_by(scope.account_id) for e in page.items], page.has_more)
 
     async def get_entry(self, scope: Scope, entry_id: uuid.UUID) -> Entry:
         async with self.uow_factory(scope) as uow:
             entry = await uow.points.get_entry(entry_id)
         if entry is None:
             raise EntryNotFound()
-        return entry
+        return entry.seen_by(scope.account_id)
 
     # --- rules --------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ Unpaid rewards (proposed or approved) are cancelled when the report is found fal
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -115,7 +116,7 @@ class Reward:
     id: uuid.UUID
     station_id: uuid.UUID
     district_id: uuid.UUID
-    account_id: uuid.UUID
+    account_id: uuid.UUID | None  # None only as seen by others than the payee (seen_by)
     source_type: str
     source_id: uuid.UUID
     outcome: str
@@ -135,6 +136,22 @@ class Reward:
     cancelled_reason: str | None = None
     version: int = 1
     created_at: datetime | None = None
+
+    @property
+    def payee(self) -> uuid.UUID:
+        """The account paid: every reward read from the store has it."""
+        if self.account_id is None:
+            raise ValueError("a reward as seen by staff does not name its payee")
+        return self.account_id
+
+    def seen_by(self, viewer: uuid.UUID) -> Reward:
+        """The reward as ``viewer`` may read it. A tip's reward names its payee only to the
+        payee: the payee of a tip's reward is, unless the proposer named someone else, the
+        tip's informant, whom only the handler may know, or others through an audited
+        reveal. Staff still see the tip, the amount and the state."""
+        if self.source_type != "tip" or viewer == self.account_id:
+            return self
+        return dataclasses.replace(self, account_id=None)
 
     @classmethod
     def propose(

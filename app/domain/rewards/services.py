@@ -151,7 +151,7 @@ class RewardService:
             uow.audit("reward.propose", "reward", reward.id, {"amount_fen": reward.amount_fen})
             uow.add_event(_event("reward.proposed", reward, now))
             await uow.commit()
-        return reward
+        return reward.seen_by(scope.account_id)
 
     async def approve(self, scope: Scope, reward_id: uuid.UUID) -> Reward:
         """A station admin approves. Approving again is a no-op (state checked under the
@@ -169,13 +169,13 @@ class RewardService:
             committed = await uow.rewards.committed_fen(reward.station_id, start, end)
             result = reward.approve(scope.account_id, now, rule, committed)
             if result == Approval.UNCHANGED:
-                return reward
+                return reward.seen_by(scope.account_id)
             await uow.rewards.save(reward)
             uow.audit("reward.approve", "reward", reward.id, {"result": result.value})
             if result == Approval.APPROVED:
                 uow.add_event(_event("reward.approved", reward, now))
             await uow.commit()
-        return reward
+        return reward.seen_by(scope.account_id)
 
     async def cancel(self, scope: Scope, reward_id: uuid.UUID, reason: str) -> Reward:
         async with self.uow_factory(scope) as uow:
@@ -191,7 +191,7 @@ class RewardService:
                 uow.audit("reward.cancel", "reward", reward.id)
                 uow.add_event(_event("reward.cancelled", reward, self.clock.now()))
                 await uow.commit()
-        return reward
+        return reward.seen_by(scope.account_id)
 
     async def cancel_unpaid(self, source_type: str, source_id: uuid.UUID, reason: str) -> int:
         """The report was found false: cancel its unpaid rewards (paid ones stay paid;
@@ -216,7 +216,7 @@ class RewardService:
             reward = await uow.rewards.get(reward_id)
         if reward is None:
             raise RewardNotFound()
-        return reward
+        return reward.seen_by(scope.account_id)
 
     async def mine(self, scope: Scope, *, limit: int, after: uuid.UUID | None) -> RewardSlice:
         async with self.uow_factory(scope) as uow:
@@ -236,9 +236,10 @@ class RewardService:
         if not (scope.is_staff or scope.unrestricted):
             raise NotAllowed()
         async with self.uow_factory(scope) as uow:
-            return await uow.rewards.page(
+            page = await uow.rewards.page(
                 account_id=None, statuses=statuses, limit=limit, after=after
             )
+        return RewardSlice([r.seen_by(scope.account_id) for r in page.items], page.has_more)
 
     async def budget(self, scope: Scope, station_id: uuid.UUID) -> Budget:
         _require_reach(scope, station_id)
@@ -309,7 +310,7 @@ class PayoutService:
         return PayoutRequest(
             out_batch_no=reward.out_batch_no,
             out_detail_no=reward.out_detail_no,
-            payee=await self.payees.payee(reward.account_id),
+            payee=await self.payees.payee(reward.payee),
             amount_fen=reward.amount_fen,
             remark=REMARK,
         )
@@ -386,7 +387,7 @@ class PayoutService:
             await uow.commit()
         if status == RewardStatus.PAID and self.notifications is not None:
             await self.notifications.notify(
-                reward.account_id,
+                reward.payee,
                 Kind.REWARD_PAID,
                 link_to("rewards", reward.id),
                 key=f"reward.paid:{reward.id}",

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from app.domain.media.ports import MediaRepository
 from app.domain.media.services import MediaView
 from app.domain.shared.clock import Clock
-from app.domain.shared.events import AuditNote, DomainEvent
+from app.domain.shared.events import DomainEvent
 from app.domain.shared.idempotency import Receipt, StoredResponse
 from app.domain.shared.scope import Scope
 from app.domain.shared.uow import UnitOfWork
@@ -155,16 +155,16 @@ class SubmitResult:
 class SubmissionWrite:
     """Everything a plain submission writes (no media, appeal or device log), for a
     writer that stores it as one atomic statement: the tip with its pending history, the
-    sealed informant, the rate-log entry under ``rate``, the outbox event, the audit
-    entry (named tips) and the Idempotency-Key's receipt with its rendered response."""
+    sealed informant, the rate-log entry under ``rate``, the outbox event and the
+    Idempotency-Key's receipt with its rendered response (no audit entry: its actor would
+    name the informant)."""
 
     tip: Tip
     informant: Informant | None
     submitter: uuid.UUID
-    scope: Scope  # audit actor and request id (None for anonymous tips)
+    scope: Scope  # the outbox row's request id (None for anonymous tips)
     rate: RateGuard
     event: DomainEvent
-    audit: AuditNote | None
     receipt: Receipt[Any] | None = None
     response: StoredResponse | None = None
 

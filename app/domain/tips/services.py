@@ -20,7 +20,7 @@ from app.domain.organisation.services import OrgUnitNotFound
 from app.domain.review.velocity import Submission, SubmissionVelocity
 from app.domain.shared.clock import Clock
 from app.domain.shared.errors import NotAllowed, field_invalid
-from app.domain.shared.events import AuditNote, DomainEvent
+from app.domain.shared.events import DomainEvent
 from app.domain.shared.geo import GeoPoint
 from app.domain.shared.idempotency import Receipt, ReceiptKeyTaken
 from app.domain.shared.ids import new_id
@@ -288,9 +288,8 @@ class TipService:
                     TIP_RECORD,
                     tip.id,
                 )
-            if not new.anonymous:
-                # Anonymous submissions are not audited: the entry would name the sender.
-                uow.audit("tip.submit", "tip", tip.id, {"category": tip.category.value})
+            # Submissions are not audited: the entry's actor would name the informant, whom
+            # only the sealed informant row may (the tip's history has no actor either).
             uow.add_event(_event("tip.submitted", tip, now, urgency=tip.urgency.value))
             await uow.commit()
         tip.pending.clear()
@@ -318,10 +317,6 @@ class TipService:
                 scope=uow_scope,
                 rate=RateGuard(self.hourly_limit, now - RATE_WINDOW),
                 event=_event("tip.submitted", tip, now, urgency=tip.urgency.value),
-                # Anonymous submissions are not audited: the entry would name the sender.
-                audit=None
-                if tip.anonymous
-                else AuditNote("tip.submit", "tip", tip.id, {"category": tip.category.value}),
                 receipt=receipt,
                 response=receipt.render(view) if receipt is not None else None,
             )

@@ -155,9 +155,7 @@ class SqlRewardRepository(RewardRepository):
             if "uq_rewards_source" in str(error.orig):
                 raise RewardExists() from None
             raise
-        await record_account_changes(
-            self.session, RecordType.REWARD, reward.account_id, [reward.id]
-        )
+        await record_account_changes(self.session, RecordType.REWARD, reward.payee, [reward.id])
 
     async def get(self, reward_id: uuid.UUID, *, for_update: bool = False) -> Reward | None:
         query = sa.select(w).where(w.c.id == reward_id, self._visible())
@@ -180,9 +178,7 @@ class SqlRewardRepository(RewardRepository):
             )
         )
         reward.version += 1
-        await record_account_changes(
-            self.session, RecordType.REWARD, reward.account_id, [reward.id]
-        )
+        await record_account_changes(self.session, RecordType.REWARD, reward.payee, [reward.id])
 
     async def committed_fen(self, station_id: uuid.UUID, start: datetime, end: datetime) -> int:
         query = sa.select(sa.func.coalesce(sa.func.sum(w.c.amount_fen), 0)).where(

@@ -4,7 +4,8 @@ Everything the submission writes, each part conditional on the ones before: the 
 limit (the account's earlier entries in the window, under a keyed digest), the
 Idempotency-Key not yet stored, then the tip with its sealed informant, history and
 sync-feed entry (the same CTEs as the unit of work's insert), the rate-log entry, the
-outbox event, the audit entry and the key completed with its response. One round trip on
+outbox event and the key completed with its response (submissions are not audited:
+the actor would name the informant). One round trip on
 the native pool (no BEGIN/COMMIT, no session), atomic as any single statement: a refused
 or repeated submission writes nothing at all.
 """
@@ -25,17 +26,11 @@ from app.infra.db.idempotency import (
     receipt_taken,
 )
 from app.infra.db.tips_repo import rate_key, tip_write_args, tip_writes
-from app.infra.db.uow import (
-    AUDITS_FROM_JSON,
-    EVENTS_FROM_JSON,
-    audit_entries,
-    outbox_rows,
-    rows_json,
-)
+from app.infra.db.uow import EVENTS_FROM_JSON, outbox_rows, rows_json
 
 # $1–$21: the tip (tip_write_args); $22 rate key, $23 window start, $24 limit, $25 log id,
-# $26 outbox rows, $27 audit entries (JSON arrays); $28–$36 the receipt (receipt_args).
-_KEY_FREE = receipt_key_free(28)
+# $26 outbox rows (a JSON array); $27–$35 the receipt (receipt_args).
+_KEY_FREE = receipt_key_free(27)
 # Built from constants; every value is a $n parameter.
 _SUBMIT = f"""
     WITH earlier AS (
@@ -47,8 +42,7 @@ _SUBMIT = f"""
         INSERT INTO tip_submissions (id, submitter_bidx, at)
         SELECT $25::uuid, $22::bytea, $15::timestamptz FROM new_tip
     ), outbox_rows AS ({EVENTS_FROM_JSON.format("$26")} WHERE EXISTS (SELECT 1 FROM new_tip)
-    ), audit_rows AS ({AUDITS_FROM_JSON.format("$27")} WHERE EXISTS (SELECT 1 FROM new_tip)
-    ), receipt AS ({receipt_cte(28, "new_tip")}
+    ), receipt AS ({receipt_cte(27, "new_tip")}
     )
     SELECT EXISTS (SELECT 1 FROM new_tip) AS stored, ARRAY(SELECT at FROM earlier) AS earlier,
            {_KEY_FREE} AS key_free
@@ -69,7 +63,6 @@ class SqlSubmissionWriter:
     async def write(self, submission: SubmissionWrite) -> SubmitResult:
         s = submission
         tip = s.tip
-        audits = audit_entries(s.scope, tip.submitted_at, [s.audit] if s.audit else [])
         try:
             row = await self._single.fetchrow(
                 _SUBMIT,
@@ -79,7 +72,6 @@ class SqlSubmissionWriter:
                 s.rate.limit,
                 new_id(),
                 rows_json(outbox_rows([s.event], s.scope.request_id)),
-                rows_json(audits),
                 *receipt_args(s.receipt, s.response),
             )
         except asyncpg.UniqueViolationError as exc:
